@@ -1,0 +1,622 @@
+//! Walking a location's tree: the root target, each file's documents, and the
+//! targets of every Location entity found, depth first.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+
+use portico_model::annotations::{MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION};
+use portico_model::{derive_relations, validate_entity, EntityRef, FieldError, DEFAULT_NAMESPACE};
+
+use super::files::{self, display_path, join_normalized};
+use super::placeholder::{self, FileRead};
+use super::yaml::{self, Chunk};
+use super::{
+    generated_location_name, locate, LocationRead, LocationSpec, Problem, ProcessedEntity,
+    ReadError, ReadOptions, Severity,
+};
+
+/// Nested Locations deeper than this are refused: a chain that long is a
+/// mistake, and recursion must not exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Mixed into the content hash so that a new reader version re-processes
+/// locations whose files did not change.
+const HASH_VERSION: &[u8] = b"portico-read-v1";
+
+pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRead, ReadError> {
+    if spec.location_type != "file" {
+        return Err(ReadError::UnsupportedType(spec.location_type.clone()));
+    }
+    let cwd = std::env::current_dir().map_err(|err| ReadError::Unreadable {
+        path: spec.target.clone(),
+        message: format!("cannot resolve a relative path: {err}"),
+    })?;
+    let (root_dir, root_files) = root_files(spec, &cwd, opts)?;
+
+    let mut reader = Reader::new(spec, opts, root_dir);
+    let root_ref = reader.push_root(spec, &root_files);
+    for path in root_files {
+        let parent = Parent {
+            index: 0,
+            key: &root_ref,
+            field: "spec.target",
+            target: &spec.target,
+        };
+        reader.read_file(&path, &parent, None);
+    }
+    Ok(reader.finish())
+}
+
+/// The root target's files (one, or a glob's matches) and the canonical
+/// directory placeholders must stay inside.
+fn root_files(
+    spec: &LocationSpec,
+    cwd: &Path,
+    opts: &ReadOptions,
+) -> Result<(PathBuf, Vec<PathBuf>), ReadError> {
+    let unreadable = |path: &Path, message: String| ReadError::Unreadable {
+        path: path.to_string_lossy().into_owned(),
+        message,
+    };
+    if files::is_glob(&spec.target) {
+        let pattern = files::join_normalized(cwd, &spec.target);
+        let pattern = pattern.to_string_lossy();
+        // The literal directory part before the first wildcard bounds the location.
+        let literal = &pattern[..pattern.find(['*', '?', '[']).unwrap_or(pattern.len())];
+        let base = Path::new(literal).parent().unwrap_or(Path::new("/"));
+        let base = base
+            .canonicalize()
+            .map_err(|_| ReadError::NotFound(spec.target.clone()))?;
+        let matches = files::expand_glob(cwd, &spec.target, opts.max_files.saturating_add(1))
+            .map_err(|msg| unreadable(Path::new(&spec.target), msg))?;
+        if matches.is_empty() {
+            return Err(ReadError::NotFound(spec.target.clone()));
+        }
+        let mut canonical = Vec::with_capacity(matches.len());
+        for path in matches {
+            canonical.push(
+                path.canonicalize()
+                    .map_err(|e| unreadable(&path, e.to_string()))?,
+            );
+        }
+        return Ok((base, canonical));
+    }
+    let path = files::join_normalized(cwd, &spec.target);
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReadError::NotFound(spec.target.clone()))
+        }
+        Err(err) => return Err(unreadable(&path, err.to_string())),
+    };
+    if meta.is_dir() {
+        return Err(unreadable(
+            &path,
+            "is a directory, not a catalog file".to_string(),
+        ));
+    }
+    let canonical = path
+        .canonicalize()
+        .map_err(|e| unreadable(&path, e.to_string()))?;
+    let dir = canonical
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    Ok((dir, vec![canonical]))
+}
+
+/// The Location entity whose target is being read.
+struct Parent<'a> {
+    index: usize,
+    key: &'a str,
+    /// Field of the target in the Location (`spec.targets[2]`), for messages.
+    field: &'a str,
+    target: &'a str,
+}
+
+/// Where a document's text is, for locating fields in it.
+struct DocText<'a> {
+    file: &'a str,
+    chunk: &'a Chunk<'a>,
+    line: u32,
+}
+
+impl DocText<'_> {
+    fn problem(&self, severity: Severity, field: Option<&str>, message: String) -> Problem {
+        let line = field.and_then(|f| locate::locate(self.chunk.text, self.chunk.first_line, f));
+        Problem {
+            severity,
+            file: Some(self.file.to_string()),
+            line: Some(line.unwrap_or(self.line)),
+            column: None,
+            field: field.map(str::to_string),
+            message,
+        }
+    }
+
+    fn field_error(&self, err: &FieldError) -> Problem {
+        // Messages normally quote their field already; make sure they do.
+        let message = if err.message.contains(&err.field) {
+            err.message.clone()
+        } else {
+            format!("\"{}\": {}", err.field, err.message)
+        };
+        self.problem(Severity::Error, Some(&err.field), message)
+    }
+}
+
+struct Reader<'o> {
+    opts: &'o ReadOptions,
+    origin: String,
+    root_dir: PathBuf,
+    entities: Vec<ProcessedEntity>,
+    problems: Vec<Problem>,
+    complete: bool,
+    hasher: Sha1,
+    files_read: Vec<String>,
+    /// Entity key -> `file:line` where it was first read.
+    keys: HashMap<String, String>,
+    /// Canonical path -> path as first read.
+    visited: HashMap<PathBuf, PathBuf>,
+    /// Canonical and as-read paths of the files being read, outermost first.
+    stack: Vec<(PathBuf, PathBuf)>,
+    catalog_files: usize,
+    limit_reported: bool,
+}
+
+impl<'o> Reader<'o> {
+    fn new(spec: &LocationSpec, opts: &'o ReadOptions, root_dir: PathBuf) -> Self {
+        let mut hasher = Sha1::new();
+        for part in [
+            HASH_VERSION,
+            spec.location_type.as_bytes(),
+            spec.target.as_bytes(),
+        ] {
+            hash_part(&mut hasher, part);
+        }
+        Reader {
+            opts,
+            origin: spec.to_string(),
+            root_dir,
+            entities: Vec::new(),
+            problems: Vec::new(),
+            complete: true,
+            hasher,
+            files_read: Vec::new(),
+            keys: HashMap::new(),
+            visited: HashMap::new(),
+            stack: Vec::new(),
+            catalog_files: 0,
+            limit_reported: false,
+        }
+    }
+
+    fn finish(self) -> LocationRead {
+        LocationRead {
+            entities: self.entities,
+            problems: self.problems,
+            complete: self.complete,
+            content_hash: hex::encode(self.hasher.finalize()),
+            files_read: self.files_read,
+        }
+    }
+
+    fn record_file(&mut self, path: &Path, bytes: &[u8]) {
+        let path = path.to_string_lossy();
+        hash_part(&mut self.hasher, path.as_bytes());
+        hash_part(&mut self.hasher, bytes);
+        self.files_read.push(path.into_owned());
+    }
+
+    /// The generated Location entity that stands for the registered location.
+    fn push_root(&mut self, spec: &LocationSpec, files: &[PathBuf]) -> String {
+        let raw = json!({
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {
+                "name": generated_location_name(spec),
+                "namespace": DEFAULT_NAMESPACE,
+                "annotations": {
+                    MANAGED_BY_LOCATION: self.origin,
+                    MANAGED_BY_ORIGIN_LOCATION: self.origin,
+                },
+            },
+            "spec": { "type": spec.location_type, "target": spec.target },
+        });
+        let key = EntityRef::new(
+            "Location",
+            DEFAULT_NAMESPACE,
+            &generated_location_name(spec),
+        )
+        .key();
+        let file = files
+            .first()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut processed = ProcessedEntity {
+            entity_ref: key.clone(),
+            entity: None,
+            relations: Vec::new(),
+            problems: Vec::new(),
+            parent_ref: None,
+            file,
+            line: 0,
+        };
+        match validate_entity(&raw) {
+            Ok(entity) => {
+                let (relations, errors) = derive_relations(&entity);
+                processed.relations = relations;
+                processed
+                    .problems
+                    .extend(errors.iter().map(|e| Problem::error(e.to_string())));
+                processed.entity = Some(entity);
+            }
+            // Only a target that breaks the model's rules gets here.
+            Err(errors) => {
+                let messages = errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>();
+                processed.problems.push(Problem::error(format!(
+                    "the generated Location entity for {} is invalid: {}",
+                    self.origin,
+                    messages.join("; ")
+                )));
+            }
+        }
+        self.keys.insert(
+            key.clone(),
+            format!("the registered location {}", self.origin),
+        );
+        self.entities.push(processed);
+        key
+    }
+
+    fn parent_problem(&mut self, parent: &Parent<'_>, problem: Problem) {
+        if let Some(entity) = self.entities.get_mut(parent.index) {
+            entity.problems.push(problem);
+        }
+    }
+
+    /// Reads one catalog file of the tree, reached through `parent`'s target.
+    /// `doc` is the parent's document, to put target problems on its lines.
+    fn read_file(&mut self, path: &Path, parent: &Parent<'_>, doc: Option<&DocText<'_>>) {
+        let at_parent = |severity: Severity, message: String| match doc {
+            Some(doc) => doc.problem(severity, Some(parent.field), message),
+            None => Problem {
+                severity,
+                ..Problem::error(message)
+            },
+        };
+        let canonical = match path.canonicalize() {
+            Ok(canonical) => canonical,
+            Err(err) => {
+                let msg = format!(
+                    "target {} (resolved to {}) cannot be read: {err}",
+                    parent.target,
+                    path.display()
+                );
+                self.parent_problem(parent, at_parent(Severity::Error, msg));
+                self.complete = false;
+                return;
+            }
+        };
+        if let Some(pos) = self.stack.iter().position(|(c, _)| *c == canonical) {
+            let chain = self.stack[pos..]
+                .iter()
+                .map(|(_, shown)| display_path(shown, &self.root_dir))
+                .chain(std::iter::once(display_path(path, &self.root_dir)))
+                .collect::<Vec<_>>()
+                .join(" -> ");
+            let msg = format!("target {} makes a location cycle: {chain}", parent.target);
+            self.parent_problem(parent, at_parent(Severity::Error, msg));
+            return;
+        }
+        if let Some(first) = self.visited.get(&canonical) {
+            let msg = format!(
+                "target {} (resolved to {}) is {}, which this location already read; it is read once",
+                parent.target,
+                path.display(),
+                first.display()
+            );
+            self.parent_problem(parent, at_parent(Severity::Warning, msg));
+            return;
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            let msg = format!(
+                "target {} is nested more than {MAX_DEPTH} Locations deep; it is not read",
+                parent.target
+            );
+            self.parent_problem(parent, at_parent(Severity::Error, msg));
+            self.complete = false;
+            return;
+        }
+        if self.catalog_files >= self.opts.max_files {
+            if !self.limit_reported {
+                self.limit_reported = true;
+                self.problems.push(Problem::error(format!(
+                    "this location reads more than {} files; {} and any later files are not read",
+                    self.opts.max_files,
+                    path.display()
+                )));
+            }
+            self.complete = false;
+            return;
+        }
+        self.catalog_files += 1;
+        self.visited.insert(canonical.clone(), path.to_path_buf());
+
+        let file = path.to_string_lossy().into_owned();
+        let bytes = match files::read_limited(path, self.opts.max_file_bytes) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                // Hashing the failure makes the hash change once the file is fixed.
+                hash_part(&mut self.hasher, file.as_bytes());
+                hash_part(&mut self.hasher, err.to_string().as_bytes());
+                self.problems
+                    .push(Problem::error(err.to_string()).at(&file, None));
+                self.complete = false;
+                return;
+            }
+        };
+        self.record_file(path, &bytes);
+        let text = match files::utf8_text(bytes) {
+            Ok(text) => text,
+            Err(msg) => {
+                self.problems.push(Problem::error(msg).at(&file, None));
+                self.complete = false;
+                return;
+            }
+        };
+        self.stack.push((canonical, path.to_path_buf()));
+        for chunk in yaml::split_documents(&text) {
+            self.read_document(&file, path, &chunk, parent.key);
+        }
+        self.stack.pop();
+    }
+
+    fn read_document(&mut self, file: &str, path: &Path, chunk: &Chunk<'_>, parent_key: &str) {
+        let raw = match yaml::parse_chunk(chunk) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return,
+            Err(err) => {
+                let mut problem = Problem::error(err.message).at(file, Some(err.line));
+                problem.column = err.column;
+                self.problems.push(problem);
+                self.complete = false;
+                return;
+            }
+        };
+        let line = chunk.content_line.unwrap_or(chunk.first_line);
+        let doc = DocText { file, chunk, line };
+        let Some((kind, namespace, name)) = identity(&raw) else {
+            let message = if raw.is_object() {
+                "document is not an entity: it needs a string \"kind\" and \"metadata.name\""
+                    .to_string()
+            } else {
+                format!(
+                    "expected a mapping (an entity), found {}",
+                    yaml::describe(&raw)
+                )
+            };
+            self.problems
+                .push(Problem::error(message).at(file, Some(line)));
+            self.complete = false;
+            return;
+        };
+        let key = EntityRef::new(&kind, &namespace, &name).key();
+        let here = format!("{file}:{line}");
+        if let Some(first) = self.keys.get(&key) {
+            let message = format!(
+                "entity {key} is defined twice in this location: first at {first}; this one is ignored"
+            );
+            self.problems
+                .push(Problem::error(message).at(file, Some(line)));
+            return;
+        }
+        self.keys.insert(key.clone(), here);
+
+        let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let processed = self.process_entity(raw, key.clone(), parent_key, &doc, &dir);
+        let is_location = processed
+            .entity
+            .as_ref()
+            .is_some_and(|e| e.kind.eq_ignore_ascii_case("location"));
+        let invalid_location = processed.entity.is_none() && kind.eq_ignore_ascii_case("location");
+        self.entities.push(processed);
+        if invalid_location {
+            // Its targets cannot be followed: what they emitted before must stay.
+            self.complete = false;
+        }
+        if is_location {
+            let index = self.entities.len() - 1;
+            self.follow_targets(index, &key, &doc, &dir);
+        }
+    }
+
+    fn process_entity(
+        &mut self,
+        mut raw: Value,
+        key: String,
+        parent_key: &str,
+        doc: &DocText<'_>,
+        dir: &Path,
+    ) -> ProcessedEntity {
+        let mut problems = Vec::new();
+        let mut placeholder_problems = Vec::new();
+        let mut reads: Vec<FileRead> = Vec::new();
+        let ctx = placeholder::Context {
+            file_dir: dir,
+            root_dir: &self.root_dir,
+            opts: self.opts,
+        };
+        placeholder::resolve(&mut raw, &ctx, &mut placeholder_problems, &mut reads);
+        for read in reads {
+            self.record_file(&read.path, &read.bytes);
+        }
+        for p in placeholder_problems {
+            problems.push(doc.problem(p.severity, Some(&p.field), p.message));
+        }
+
+        let mut processed = ProcessedEntity {
+            entity_ref: key,
+            entity: None,
+            relations: Vec::new(),
+            problems: Vec::new(),
+            parent_ref: Some(parent_key.to_string()),
+            file: doc.file.to_string(),
+            line: doc.line,
+        };
+        match validate_entity(&raw) {
+            Ok(mut entity) => {
+                entity
+                    .metadata
+                    .namespace
+                    .get_or_insert_with(|| DEFAULT_NAMESPACE.to_string());
+                let annotations = &mut entity.metadata.annotations;
+                annotations.insert(
+                    MANAGED_BY_LOCATION.to_string(),
+                    format!("file:{}", doc.file),
+                );
+                annotations.insert(MANAGED_BY_ORIGIN_LOCATION.to_string(), self.origin.clone());
+                let (relations, errors) = derive_relations(&entity);
+                problems.extend(errors.iter().map(|e| doc.field_error(e)));
+                processed.relations = relations;
+                processed.entity = Some(entity);
+            }
+            Err(errors) => problems.extend(errors.iter().map(|e| doc.field_error(e))),
+        }
+        processed.problems = problems;
+        processed
+    }
+
+    /// Reads the targets of the Location entity at `index`.
+    fn follow_targets(&mut self, index: usize, key: &str, doc: &DocText<'_>, dir: &Path) {
+        let Some(entity) = self.entities.get(index).and_then(|p| p.entity.as_ref()) else {
+            return;
+        };
+        let spec = entity.spec.clone().unwrap_or_default();
+        // Nested locations default to the type of the one holding them: "file".
+        let location_type = spec
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("file")
+            .to_string();
+        let optional = spec.get("presence").and_then(Value::as_str) == Some("optional");
+        let mut targets: Vec<(String, Option<String>)> = Vec::new();
+        let mut bad = Vec::new();
+        match spec.get("target") {
+            Some(Value::String(t)) => targets.push(("spec.target".into(), Some(t.clone()))),
+            Some(_) => bad.push("spec.target".to_string()),
+            None => {}
+        }
+        match spec.get("targets") {
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    targets.push((
+                        format!("spec.targets[{i}]"),
+                        item.as_str().map(str::to_string),
+                    ));
+                }
+            }
+            Some(_) => bad.push("spec.targets".to_string()),
+            None => {}
+        }
+        let mut problems = Vec::new();
+        for field in bad {
+            let msg = format!("\"{field}\" must be a string (spec.targets: a list of strings)");
+            problems.push(doc.problem(Severity::Error, Some(&field), msg));
+        }
+        if location_type != "file" && !targets.is_empty() {
+            let msg = format!(
+                "\"spec.type\" {location_type:?} is not supported for nested locations yet; \
+                 only \"file\" targets are read"
+            );
+            problems.push(doc.problem(Severity::Error, Some("spec.type"), msg));
+            self.complete = false;
+            targets.clear();
+        }
+        for (field, target) in &targets {
+            let Some(target) = target else {
+                let msg = format!("\"{field}\" must be a string");
+                problems.push(doc.problem(Severity::Error, Some(field), msg));
+                continue;
+            };
+            let parent = Parent {
+                index,
+                key,
+                field,
+                target,
+            };
+            if files::is_glob(target) {
+                self.follow_glob(&parent, doc, dir, &mut problems);
+                continue;
+            }
+            let path = join_normalized(dir, target);
+            if path.exists() {
+                self.read_file(&path, &parent, Some(doc));
+            } else if !optional {
+                let msg = format!(
+                    "target {target} (resolved to {}) does not exist",
+                    path.display()
+                );
+                problems.push(doc.problem(Severity::Warning, Some(field), msg));
+                self.complete = false;
+            }
+        }
+        if let Some(entity) = self.entities.get_mut(index) {
+            entity.problems.extend(problems);
+        }
+    }
+
+    fn follow_glob(
+        &mut self,
+        parent: &Parent<'_>,
+        doc: &DocText<'_>,
+        dir: &Path,
+        problems: &mut Vec<Problem>,
+    ) {
+        let cap = self.opts.max_files.saturating_add(1);
+        match files::expand_glob(dir, parent.target, cap) {
+            Ok(paths) if paths.is_empty() => {
+                let shown = join_normalized(dir, parent.target);
+                let msg = format!(
+                    "target {} (resolved to {}) matches no files",
+                    parent.target,
+                    shown.display()
+                );
+                problems.push(doc.problem(Severity::Warning, Some(parent.field), msg));
+            }
+            Ok(paths) => {
+                for path in paths {
+                    self.read_file(&path, parent, Some(doc));
+                }
+            }
+            Err(msg) => {
+                let msg = format!("target {}: {msg}", parent.target);
+                problems.push(doc.problem(Severity::Error, Some(parent.field), msg));
+            }
+        }
+    }
+}
+
+/// `(kind, namespace, name)` of a raw document, if it has string kind and name.
+fn identity(raw: &Value) -> Option<(String, String, String)> {
+    let kind = raw.get("kind")?.as_str()?;
+    let metadata = raw.get("metadata")?;
+    let name = metadata.get("name")?.as_str()?;
+    let namespace = metadata
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_NAMESPACE);
+    Some((kind.to_string(), namespace.to_string(), name.to_string()))
+}
+
+/// Length-prefixed, so that no two different inputs hash the same stream.
+fn hash_part(hasher: &mut Sha1, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}

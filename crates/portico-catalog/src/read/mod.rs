@@ -1,0 +1,226 @@
+//! Reading a location: the registered target file, every file its `Location`
+//! entities point at (recursively), and the entities in them, validated, with
+//! placeholders resolved and relations derived. Nothing here touches the store:
+//! the result is handed to the commit, which decides what to write.
+//!
+//! Only the root target can fail the whole read ([`ReadError`]); anything wrong
+//! below it is a [`Problem`], so one bad file or entity never hides the others.
+
+mod files;
+mod locate;
+mod location_tree;
+mod placeholder;
+mod yaml;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+
+use portico_model::{Entity, RelationEdge};
+
+/// A registered location: `{ type, target }`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LocationSpec {
+    #[serde(rename = "type")]
+    pub location_type: String,
+    pub target: String,
+}
+
+impl LocationSpec {
+    pub fn file(target: impl Into<String>) -> Self {
+        LocationSpec {
+            location_type: "file".to_string(),
+            target: target.into(),
+        }
+    }
+}
+
+impl fmt::Display for LocationSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.location_type, self.target)
+    }
+}
+
+/// Limits that keep one bad location from exhausting memory or time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Largest catalog or placeholder file read; bigger ones are refused unread.
+    pub max_file_bytes: u64,
+    /// Most catalog files one location may read (its whole tree).
+    pub max_files: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_file_bytes: 4 * 1024 * 1024,
+            max_files: 20_000,
+        }
+    }
+}
+
+/// Everything one read of a location produced.
+#[derive(Debug, Clone)]
+pub struct LocationRead {
+    /// In read order; the generated root Location entity first. Keys are unique:
+    /// a second document with a key already read is reported in `problems`.
+    pub entities: Vec<ProcessedEntity>,
+    /// Problems that belong to no entity: unreadable files, YAML syntax,
+    /// documents that are not entities, duplicate keys, the file limit.
+    pub problems: Vec<Problem>,
+    /// False when some part of the tree could not be read or parsed (or a target
+    /// was missing): the entities are then not the whole truth, so the commit
+    /// must orphan nothing.
+    pub complete: bool,
+    /// sha1 hex over the spec and the path and bytes of every file read, in order.
+    pub content_hash: String,
+    /// Absolute paths of the files read (catalog files and placeholder files), in order.
+    pub files_read: Vec<String>,
+}
+
+/// One entity document of the tree, processed.
+#[derive(Debug, Clone)]
+pub struct ProcessedEntity {
+    /// Lower-cased `kind:namespace/name`.
+    pub entity_ref: String,
+    /// The validated entity, with namespace and managed-by annotations set.
+    /// `None` when the document fails validation. When `Some`, `problems` may
+    /// still hold errors (placeholder, relation or target errors): treat
+    /// [`ProcessedEntity::has_errors`] as "processing failed".
+    pub entity: Option<Entity>,
+    /// Relations the entity's spec makes, both directions.
+    pub relations: Vec<RelationEdge>,
+    pub problems: Vec<Problem>,
+    /// Key of the Location entity whose target held this document; `None` for
+    /// the generated root Location.
+    pub parent_ref: Option<String>,
+    /// Absolute source file, and the 1-based line where the document's content
+    /// starts (0 for the generated root Location, which has no document).
+    pub file: String,
+    pub line: u32,
+}
+
+impl ProcessedEntity {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+}
+
+impl LocationRead {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+            || self.entities.iter().any(ProcessedEntity::has_errors)
+    }
+
+    /// Every problem of the read: location-level ones, then each entity's.
+    pub fn all_problems(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .chain(self.entities.iter().flat_map(|e| e.problems.iter()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One thing wrong (or doubtful) in a location, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// Dotted field path (`spec.owner`, `metadata.tags[1]`) when one field is at fault.
+    pub field: Option<String>,
+    /// Names the field itself, so it reads well without the other parts.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    pub(crate) fn error(message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Error,
+            file: None,
+            line: None,
+            column: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at(mut self, file: &str, line: Option<u32>) -> Self {
+        self.file = Some(file.to_string());
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            f.write_str(file)?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = self.column {
+                    write!(f, ":{column}")?;
+                }
+            }
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Why the root target of a location could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("location type \"{0}\" is not supported; Portico reads \"file\" locations")]
+    UnsupportedType(String),
+    #[error("location target {0} does not exist")]
+    NotFound(String),
+    #[error("cannot read location target {path}: {message}")]
+    Unreadable { path: String, message: String },
+}
+
+/// `generated-` + sha1 hex of `<type>:<target>`: the name of the Location
+/// entity that stands for a registered location (50 chars, a valid name).
+pub fn generated_location_name(spec: &LocationSpec) -> String {
+    let digest = Sha1::digest(format!("{}:{}", spec.location_type, spec.target).as_bytes());
+    format!("generated-{}", hex::encode(digest))
+}
+
+/// Reads and processes a location's whole tree. See the module docs for what
+/// is an error of the read and what is a problem inside it.
+pub fn read_location(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRead, ReadError> {
+    location_tree::read(spec, opts)
+}
+
+/// `portico validate FILE...`: reads each file as the root of its own file
+/// location (following its Location targets) and returns every problem, errors
+/// and warnings, of the files and their entities.
+pub fn validate_paths(paths: &[PathBuf], opts: &ReadOptions) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for path in paths {
+        let spec = LocationSpec::file(path_string(path));
+        match read_location(&spec, opts) {
+            Ok(read) => problems.extend(read.all_problems().cloned()),
+            // The error's message already names the path.
+            Err(err) => problems.push(Problem::error(err.to_string())),
+        }
+    }
+    problems
+}
+
+fn path_string(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

@@ -1,0 +1,459 @@
+//! `Catalog`: the one object the server talks to. Writes go through the store
+//! in one transaction each; reads are answered from an in-memory index that
+//! follows the store's change log, so every replica converges on the same
+//! state.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use portico_query::CatalogIndex;
+use portico_store::{now_ms, EntityRow, LocationRow, Store};
+use serde_json::Value;
+
+use crate::changeset::Changeset;
+use crate::commit::{commit_read, new_uid, retire, to_json, OrphanStrategy, StoredProblem};
+use crate::error::CatalogError;
+use crate::read::{read_location, LocationSpec, ProcessedEntity, ReadOptions, Severity};
+
+#[derive(Debug, Clone, Default)]
+pub struct CatalogConfig {
+    pub orphan_strategy: OrphanStrategy,
+    pub read: ReadOptions,
+}
+
+/// How `add_location` treats a read with problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddMode {
+    /// Process and report; store nothing. Errors refuse, as `Strict` would.
+    DryRun,
+    /// Registration through the API: any error refuses the whole location.
+    Strict,
+    /// Locations from configuration: register what can be read, record the rest.
+    Lenient,
+}
+
+#[derive(Debug, Clone)]
+pub struct AddedLocation {
+    pub location: LocationRow,
+    pub entities: Vec<Value>,
+    /// Only for dry runs: the location is already registered.
+    pub exists: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The content hash matched the last read: nothing was written.
+    Unchanged,
+    /// The read was committed; these entity refs changed.
+    Committed(Vec<String>),
+    /// The location could not be read; its entities were kept.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct AncestryItem {
+    pub entity: Arc<Value>,
+    pub parent_entity_refs: Vec<String>,
+}
+
+pub struct Catalog {
+    store: Store,
+    config: CatalogConfig,
+    index: RwLock<CatalogIndex>,
+    /// The last change-log sequence applied to `index`.
+    synced_seq: Mutex<i64>,
+    /// Serialises this process's writers; the database serialises replicas.
+    write_lock: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave our data half-written (the
+    // store rolls back), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Catalog {
+    /// Opens the catalog over a store and loads the index from it.
+    pub fn open(store: Store, config: CatalogConfig) -> Result<Catalog, CatalogError> {
+        let catalog = Catalog {
+            store,
+            config,
+            index: RwLock::new(CatalogIndex::new()),
+            synced_seq: Mutex::new(0),
+            write_lock: Mutex::new(()),
+        };
+        catalog.reload_index()?;
+        Ok(catalog)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &CatalogConfig {
+        &self.config
+    }
+
+    /// Read access to the in-memory index. Hold it briefly.
+    pub fn index(&self) -> RwLockReadGuard<'_, CatalogIndex> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reload_index(&self) -> Result<(), CatalogError> {
+        let mut seq = lock(&self.synced_seq);
+        let last = self.store.read(|tx| tx.last_change_seq())?;
+        let rows = self.store.read(|tx| tx.all_entities())?;
+        let mut index = CatalogIndex::new();
+        for row in rows {
+            if let Some(json) = row.final_json {
+                index.upsert(parse_final(&row.entity_ref, &json)?)?;
+            }
+        }
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        *seq = last;
+        Ok(())
+    }
+
+    /// Applies every change-log entry since the last sync to the index:
+    /// this process's writes and other replicas' alike. Returns how many
+    /// entities were updated.
+    pub fn sync(&self) -> Result<usize, CatalogError> {
+        let mut seq = lock(&self.synced_seq);
+        let mut applied = 0;
+        loop {
+            let changes = self.store.read(|tx| tx.changes_since(*seq, 5_000))?;
+            let Some(last) = changes.last().map(|c| c.seq) else { break };
+            let mut refs: Vec<String> = changes.into_iter().map(|c| c.entity_ref).collect();
+            refs.sort();
+            refs.dedup();
+            let rows = self.store.read(|tx| tx.entities_by_refs(&refs))?;
+            let mut finals: HashMap<String, Value> = HashMap::new();
+            for row in rows {
+                if let Some(json) = &row.final_json {
+                    finals.insert(row.entity_ref.clone(), parse_final(&row.entity_ref, json)?);
+                }
+            }
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            for r in &refs {
+                match finals.remove(r) {
+                    Some(v) => index.upsert(v)?,
+                    None => {
+                        index.remove(r);
+                    }
+                }
+            }
+            drop(index);
+            applied += refs.len();
+            *seq = last;
+        }
+        Ok(applied)
+    }
+
+    pub fn locations(&self) -> Result<Vec<LocationRow>, CatalogError> {
+        Ok(self.store.read(|tx| tx.locations())?)
+    }
+
+    pub fn location(&self, id: &str) -> Result<LocationRow, CatalogError> {
+        self.store
+            .read(|tx| tx.location(id))?
+            .ok_or_else(|| CatalogError::NotFound(format!("Found no location with ID {id}")))
+    }
+
+    /// Problems recorded by the location's last read.
+    pub fn location_problems(location: &LocationRow) -> Vec<StoredProblem> {
+        serde_json::from_str(&location.errors_json).unwrap_or_default()
+    }
+
+    /// Registers (or, for `DryRun`, only processes) a location.
+    pub fn add_location(&self, location_type: &str, target: &str, mode: AddMode) -> Result<AddedLocation, CatalogError> {
+        let spec = normalize_spec(location_type, target)?;
+        let existing = self.store.read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?;
+        if let Some(existing) = &existing {
+            match mode {
+                AddMode::Strict => {
+                    return Err(CatalogError::Conflict(format!(
+                        "Location {}:{} already exists",
+                        spec.location_type, spec.target
+                    )))
+                }
+                AddMode::Lenient => {
+                    self.refresh_location(&existing.id)?;
+                    let entities = self.entities_of_location(&existing.id)?;
+                    return Ok(AddedLocation { location: existing.clone(), entities, exists: true });
+                }
+                AddMode::DryRun => {}
+            }
+        }
+        let read = read_location(&spec, &self.config.read)?;
+        if mode != AddMode::Lenient && read.has_errors() {
+            let mut errors: Vec<_> = read.problems.iter().filter(|p| p.severity == Severity::Error).cloned().collect();
+            for e in &read.entities {
+                errors.extend(e.problems.iter().filter(|p| p.severity == Severity::Error).cloned());
+            }
+            return Err(CatalogError::Invalid(errors));
+        }
+        let now = now_ms();
+        let row = LocationRow {
+            id: existing.as_ref().map(|l| l.id.clone()).unwrap_or_else(new_uid),
+            location_type: spec.location_type.clone(),
+            target: spec.target.clone(),
+            content_hash: None,
+            errors_json: "[]".to_string(),
+            refreshed_at: None,
+            created_at: now,
+        };
+        if mode == AddMode::DryRun {
+            let conflicts = self.conflicting_owners(&read.entities, existing.as_ref().map(|l| l.id.as_str()))?;
+            if !conflicts.is_empty() {
+                return Err(CatalogError::Conflict(conflicts.join("; ")));
+            }
+            let entities = dry_run_entities(&read.entities)?;
+            return Ok(AddedLocation { location: row, entities, exists: existing.is_some() });
+        }
+
+        let _writer = lock(&self.write_lock);
+        let strategy = self.config.orphan_strategy;
+        self.store.transaction(|tx| {
+            tx.insert_location(&row)?;
+            let outcome = commit_read(tx, &row, &read, strategy, now)?;
+            if mode == AddMode::Strict && !outcome.conflicts.is_empty() {
+                let msgs: Vec<String> = outcome.conflicts.iter().map(|p| p.message.clone()).collect();
+                return Err(CatalogError::Conflict(msgs.join("; ")));
+            }
+            Ok(())
+        })?;
+        self.sync()?;
+        let location = self.location(&row.id)?;
+        let entities = self.entities_of_location(&row.id)?;
+        Ok(AddedLocation { location, entities, exists: false })
+    }
+
+    fn conflicting_owners(&self, entities: &[ProcessedEntity], own_id: Option<&str>) -> Result<Vec<String>, CatalogError> {
+        let keys: Vec<String> = entities.iter().map(|e| e.entity_ref.clone()).collect();
+        let rows = self.store.read(|tx| tx.entities_by_refs(&keys))?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| Some(r.location_id.as_str()) != own_id && !r.orphan)
+            .map(|r| format!("conflict: entity {} is already managed by another location", r.entity_ref))
+            .collect())
+    }
+
+    /// Final entities managed by a location, as served.
+    pub fn entities_of_location(&self, id: &str) -> Result<Vec<Value>, CatalogError> {
+        let rows = self.store.read(|tx| tx.entities_of_location(id))?;
+        let index = self.index();
+        Ok(rows.iter().filter_map(|r| index.get(&r.entity_ref)).map(|v| (*v).clone()).collect())
+    }
+
+    /// Re-reads a location and commits what changed. A read identical to the
+    /// last one writes nothing; a failed read keeps every entity.
+    pub fn refresh_location(&self, id: &str) -> Result<RefreshOutcome, CatalogError> {
+        let location = self.location(id)?;
+        let spec = LocationSpec { location_type: location.location_type.clone(), target: location.target.clone() };
+        let _writer = lock(&self.write_lock);
+        let read = match read_location(&spec, &self.config.read) {
+            Ok(read) => read,
+            Err(e) => {
+                let message = e.to_string();
+                let problems = vec![StoredProblem {
+                    level: "error".to_string(),
+                    file: Some(location.target.clone()),
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: message.clone(),
+                }];
+                let errors_json = to_json(&problems)?;
+                if location.errors_json != errors_json || location.content_hash.is_some() {
+                    // No content hash: the next good read must be committed
+                    // even if it equals the last good one, to clear the error.
+                    self.store.transaction(|tx| {
+                        tx.update_location_state(&location.id, None, &errors_json, now_ms())
+                            .map_err(CatalogError::from)
+                    })?;
+                }
+                return Ok(RefreshOutcome::Failed(message));
+            }
+        };
+        if location.content_hash.as_deref() == Some(read.content_hash.as_str()) {
+            return Ok(RefreshOutcome::Unchanged);
+        }
+        let strategy = self.config.orphan_strategy;
+        let outcome = self.store.transaction(|tx| commit_read(tx, &location, &read, strategy, now_ms()))?;
+        drop(_writer);
+        self.sync()?;
+        Ok(RefreshOutcome::Committed(outcome.changed))
+    }
+
+    /// Refreshes every location; one failing location does not stop the rest.
+    pub fn refresh_all(&self) -> Vec<(String, Result<RefreshOutcome, CatalogError>)> {
+        let locations = match self.locations() {
+            Ok(l) => l,
+            Err(e) => return vec![(String::new(), Err(e))],
+        };
+        locations.into_iter().map(|l| {
+            let r = self.refresh_location(&l.id);
+            (l.id, r)
+        }).collect()
+    }
+
+    /// Refreshes the location that manages an entity.
+    pub fn refresh_entity(&self, entity_ref: &str) -> Result<RefreshOutcome, CatalogError> {
+        let row = self.entity_row(entity_ref)?;
+        self.refresh_location(&row.location_id)
+    }
+
+    fn entity_row(&self, entity_ref: &str) -> Result<EntityRow, CatalogError> {
+        let key = entity_ref.to_lowercase();
+        let rows = self.store.read(|tx| tx.entities_by_refs(std::slice::from_ref(&key)))?;
+        rows.into_iter()
+            .next()
+            .ok_or_else(|| CatalogError::NotFound(format!("No entity named '{entity_ref}' found")))
+    }
+
+    /// Removes a location; its entities are deleted or orphaned per config.
+    pub fn delete_location(&self, id: &str) -> Result<(), CatalogError> {
+        let _writer = lock(&self.write_lock);
+        let strategy = self.config.orphan_strategy;
+        self.store.transaction(|tx| {
+            if tx.location(id)?.is_none() {
+                return Err(CatalogError::NotFound(format!("Found no location with ID {id}")));
+            }
+            let owned = tx.entities_of_location(id)?;
+            let mut changes = Changeset::new(now_ms());
+            retire(tx, &mut changes, &owned.iter().collect::<Vec<_>>(), strategy)?;
+            tx.delete_location(id)?;
+            forget_read_hashes(tx)?;
+            changes.finish(tx)?;
+            Ok(())
+        })?;
+        drop(_writer);
+        self.sync()?;
+        Ok(())
+    }
+
+    /// Deletes one entity. Like Backstage, it comes back on its location's
+    /// next refresh if the location still emits it.
+    pub fn delete_entity_by_uid(&self, uid: &str) -> Result<(), CatalogError> {
+        let _writer = lock(&self.write_lock);
+        self.store.transaction(|tx| {
+            let Some(row) = tx.entity_by_uid(uid)? else {
+                return Err(CatalogError::NotFound(format!("No entity with uid {uid}")));
+            };
+            let mut changes = Changeset::new(now_ms());
+            changes.delete(tx, std::slice::from_ref(&row.entity_ref))?;
+            if let Some(loc) = tx.location(&row.location_id)? {
+                tx.update_location_state(&loc.id, None, &loc.errors_json, now_ms())?;
+            }
+            changes.finish(tx)?;
+            Ok(())
+        })?;
+        drop(_writer);
+        self.sync()?;
+        Ok(())
+    }
+
+    /// The location that manages an entity.
+    pub fn location_of_entity(&self, entity_ref: &str) -> Result<LocationRow, CatalogError> {
+        let row = self.entity_row(entity_ref)?;
+        self.location(&row.location_id)
+    }
+
+    /// The entity and the chain of Location entities that emitted it.
+    pub fn ancestry(&self, entity_ref: &str) -> Result<Vec<AncestryItem>, CatalogError> {
+        let mut items = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut next = Some(entity_ref.to_lowercase());
+        while let Some(key) = next.take() {
+            // Parent links come from our own reads, which refuse cycles; the
+            // guard only keeps a hand-edited database from looping forever.
+            if !seen.insert(key.clone()) {
+                break;
+            }
+            let row = self.entity_row(&key)?;
+            let entity = self
+                .index()
+                .get(&key)
+                .ok_or_else(|| CatalogError::NotFound(format!("No entity named '{key}' found")))?;
+            let parents: Vec<String> = row.parent_ref.iter().cloned().collect();
+            next = row.parent_ref.clone();
+            items.push(AncestryItem { entity, parent_entity_refs: parents });
+        }
+        Ok(items)
+    }
+
+    /// Entities whose last processing failed (the served version, if any, is
+    /// the last good one), with their errors.
+    pub fn failed_entities(&self) -> Result<Vec<EntityRow>, CatalogError> {
+        let rows = self.store.read(|tx| tx.all_entities())?;
+        Ok(rows.into_iter().filter(|r| has_error_items(&r.errors_json)).collect())
+    }
+}
+
+fn has_error_items(errors_json: &str) -> bool {
+    crate::stitch::status_items(errors_json)
+        .map(|items| items.iter().any(|i| i.level == "error"))
+        .unwrap_or(true)
+}
+
+/// After a location is deleted, entities it owned may now be claimable by a
+/// location that was refused them; forgetting read hashes makes the next
+/// refresh re-commit every location.
+fn forget_read_hashes(tx: &mut portico_store::Tx<'_>) -> Result<(), CatalogError> {
+    for loc in tx.locations()? {
+        if loc.content_hash.is_some() {
+            tx.update_location_state(&loc.id, None, &loc.errors_json, loc.refreshed_at.unwrap_or(0))?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_final(key: &str, json: &str) -> Result<Value, CatalogError> {
+    serde_json::from_str(json).map_err(|e| CatalogError::Corrupt(format!("{key}: {e}")))
+}
+
+/// Checks the type and turns a file target into an absolute, canonical path,
+/// so the same file registered twice is recognised.
+pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec, CatalogError> {
+    let target = target.trim();
+    if target.is_empty() {
+        return Err(CatalogError::Input("Location target must not be empty".to_string()));
+    }
+    match location_type {
+        "file" => {
+            let path = target.strip_prefix("file://").unwrap_or(target);
+            let canonical = Path::new(path).canonicalize().map_err(|e| {
+                CatalogError::NotFound(format!("Location target {path} cannot be read: {e}"))
+            })?;
+            Ok(LocationSpec { location_type: "file".to_string(), target: canonical.to_string_lossy().into_owned() })
+        }
+        other => Err(CatalogError::Input(format!(
+            "Location type '{other}' is not supported; supported types: file"
+        ))),
+    }
+}
+
+/// What a dry run returns: each entity as it would be served, with the
+/// relations this read alone makes (no uid: nothing was stored).
+fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Value>, CatalogError> {
+    let mut by_source: HashMap<String, Vec<portico_model::Relation>> = HashMap::new();
+    for e in entities.iter().flat_map(|pe| pe.relations.iter()) {
+        by_source.entry(e.source.key()).or_default().push(portico_model::Relation {
+            relation_type: e.relation_type.to_string(),
+            target_ref: e.target.key(),
+            target: e.target.compound(),
+        });
+    }
+    let mut out = Vec::new();
+    for pe in entities {
+        let Some(entity) = &pe.entity else { continue };
+        let mut entity = entity.clone();
+        let mut rels = by_source.remove(&pe.entity_ref).unwrap_or_default();
+        rels.sort();
+        rels.dedup();
+        entity.relations = rels;
+        out.push(serde_json::to_value(&entity).map_err(|e| CatalogError::Corrupt(e.to_string()))?);
+    }
+    Ok(out)
+}

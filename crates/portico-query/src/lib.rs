@@ -1,0 +1,41 @@
+//! In-memory query engine over final (stitched) entity JSON.
+//!
+//! The server keeps every final entity in a [`CatalogIndex`] and answers the catalog read API
+//! (`GET /entities`, `GET /entities/by-query`, `GET /entity-facets`, by-ref and by-uid lookups)
+//! from it. The store stays the source of truth; the index is fed with [`CatalogIndex::upsert`]
+//! and [`CatalogIndex::remove`].
+//!
+//! Each entity is flattened once, at upsert, into Backstage's search rows (lower-cased dotted
+//! keys, one value per array element) and those rows feed an inverted index: key -> value ->
+//! sorted posting list of slot ids, plus key -> slots for "exists" filters. Filters evaluate by
+//! intersecting posting lists (smallest first) and uniting the alternatives, so a query costs
+//! roughly the size of its smallest posting list plus the page selection, not the catalog size.
+
+mod cursor;
+mod eval;
+mod fields;
+mod filter;
+mod flatten;
+mod index;
+mod order;
+mod postings;
+mod query;
+
+pub use fields::{parse_fields, select_fields};
+pub use filter::{EntityFilter, FullTextFilter};
+pub use index::CatalogIndex;
+pub use order::{parse_order, parse_order_field, SortField};
+pub use query::{FacetCount, ListPage, ListRequest, QueryPage, QueryRequest};
+
+/// Errors for bad input; every variant maps to a 400 `InputError` at the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("Invalid filter: {0}")]
+    InvalidFilter(String),
+    #[error("Invalid order: {0}")]
+    InvalidOrder(String),
+    #[error("Invalid cursor: {0}")]
+    InvalidCursor(String),
+    #[error("Invalid entity: {0}")]
+    InvalidEntity(String),
+}

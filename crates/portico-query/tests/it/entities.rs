@@ -1,0 +1,81 @@
+use portico_query::{CatalogIndex, QueryError};
+use serde_json::json;
+
+use crate::{entity, names_matching};
+
+#[test]
+fn get_and_get_by_uid() {
+    let mut idx = CatalogIndex::new();
+    assert!(idx.is_empty());
+    idx.upsert(entity("Component", "Svc", json!({"metadata": {"namespace": "Ops", "uid": "U-1"}})))
+        .unwrap();
+    assert_eq!(idx.len(), 1);
+    let e = idx.get("component:ops/svc").unwrap();
+    assert_eq!(e["metadata"]["name"], "Svc");
+    assert!(idx.get("Component:OPS/SVC").is_some());
+    assert!(idx.get("component:default/svc").is_none());
+    assert_eq!(idx.get_by_uid("U-1").unwrap()["metadata"]["name"], "Svc");
+    assert!(idx.get_by_uid("u-1").is_none(), "uids are opaque and compared exactly");
+    idx.upsert(entity("Component", "plain", json!({}))).unwrap();
+    assert!(idx.get("component:plain").is_some(), "kind:name means the default namespace");
+}
+
+#[test]
+fn upsert_replaces_the_entity_with_the_same_ref() {
+    let mut idx = CatalogIndex::new();
+    idx.upsert(entity("Component", "a", json!({"metadata": {"uid": "old"}, "spec": {"type": "service"}})))
+        .unwrap();
+    idx.upsert(entity("component", "A", json!({"metadata": {"uid": "new"}, "spec": {"type": "website"}})))
+        .unwrap();
+    assert_eq!(idx.len(), 1);
+    assert_eq!(idx.get("component:default/a").unwrap()["spec"]["type"], "website");
+    assert!(names_matching(&idx, &["spec.type=service"]).is_empty());
+    assert_eq!(names_matching(&idx, &["spec.type=website"]), vec!["A"]);
+    assert!(idx.get_by_uid("old").is_none());
+    assert!(idx.get_by_uid("new").is_some());
+}
+
+#[test]
+fn unchanged_reupsert_keeps_matches() {
+    let mut idx = CatalogIndex::new();
+    let e = entity("Component", "a", json!({"spec": {"type": "service"}, "metadata": {"tags": ["x", "x"]}}));
+    idx.upsert(e.clone()).unwrap();
+    idx.upsert(e).unwrap();
+    assert_eq!(names_matching(&idx, &["spec.type=service,metadata.tags=x"]), vec!["a"]);
+}
+
+#[test]
+fn remove_drops_the_entity_from_every_lookup() {
+    let mut idx = CatalogIndex::new();
+    idx.upsert(entity("Component", "a", json!({"spec": {"type": "service"}}))).unwrap();
+    idx.upsert(entity("Component", "b", json!({"spec": {"type": "service"}}))).unwrap();
+    assert!(idx.remove("Component:Default/A"));
+    assert!(!idx.remove("component:default/a"));
+    assert_eq!(idx.len(), 1);
+    assert!(idx.get("component:default/a").is_none());
+    assert!(idx.get_by_uid("uid-component-a").is_none());
+    assert_eq!(names_matching(&idx, &["spec.type=service"]), vec!["b"]);
+    assert_eq!(names_matching(&idx, &["spec.type"]), vec!["b"]);
+    // The freed slot takes a new entity without leaking the old one's rows.
+    idx.upsert(entity("API", "c", json!({"spec": {"type": "grpc"}}))).unwrap();
+    assert_eq!(names_matching(&idx, &["spec.type=service"]), vec!["b"]);
+    assert_eq!(names_matching(&idx, &["spec.type=grpc"]), vec!["c"]);
+}
+
+#[test]
+fn uid_moving_between_entities_is_not_lost_on_remove() {
+    let mut idx = CatalogIndex::new();
+    idx.upsert(entity("Component", "a", json!({"metadata": {"uid": "same"}}))).unwrap();
+    idx.upsert(entity("Component", "b", json!({"metadata": {"uid": "same"}}))).unwrap();
+    idx.remove("component:default/a");
+    assert_eq!(idx.get_by_uid("same").unwrap()["metadata"]["name"], "b");
+}
+
+#[test]
+fn invalid_entities_are_rejected() {
+    let mut idx = CatalogIndex::new();
+    for bad in [json!("x"), json!({"kind": "A"}), json!({"metadata": {"name": "a"}})] {
+        assert!(matches!(idx.upsert(bad), Err(QueryError::InvalidEntity(_))));
+    }
+    assert!(idx.is_empty());
+}

@@ -1,0 +1,128 @@
+//! Typed configuration: defaults, then an optional YAML file
+//! (Backstage `app-config.yaml`-like, camelCase keys).
+
+use std::path::{Path, PathBuf};
+
+use portico_catalog::OrphanStrategy;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub catalog: CatalogSection,
+    /// Where SQLite and other local state live when no database URL is given.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` or `postgres://…`; default: SQLite under `dataDir`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogSection {
+    /// Locations registered at start (if not registered yet).
+    pub locations: Vec<LocationConfig>,
+    pub orphan_strategy: OrphanStrategy,
+    /// How often every location is re-read; 0 turns the loop off.
+    pub refresh_interval_seconds: u64,
+    /// How often the in-memory index follows other replicas' writes.
+    pub sync_interval_millis: u64,
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    #[serde(rename = "type", default = "file_type")]
+    pub location_type: String,
+    pub target: String,
+}
+
+fn file_type() -> String {
+    "file".to_string()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            catalog: CatalogSection::default(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { host: "127.0.0.1".to_string(), port: 7007 }
+    }
+}
+
+impl Default for CatalogSection {
+    fn default() -> Self {
+        CatalogSection {
+            locations: Vec::new(),
+            orphan_strategy: OrphanStrategy::default(),
+            refresh_interval_seconds: 60,
+            sync_interval_millis: 2_000,
+            max_file_bytes: portico_catalog::read::ReadOptions::default().max_file_bytes,
+        }
+    }
+}
+
+/// The catalog a newcomer sees when there is no config: the example
+/// organisation, if we run from a checkout that has it.
+pub const EXAMPLE_CATALOG: &str = "catalog-examples/all.yaml";
+
+impl Config {
+    /// Defaults, overlaid with `path` when given. With no file and no
+    /// configured locations, the example catalog is loaded if present.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match path {
+            None => Config::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::Read { path: p.display().to_string(), message: e.to_string() })?;
+                serde_yaml::from_str::<Option<Config>>(&text)
+                    .map_err(|e| ConfigError::Parse { path: p.display().to_string(), message: e.to_string() })?
+                    .unwrap_or_default()
+            }
+        };
+        if path.is_none() && config.catalog.locations.is_empty() && Path::new(EXAMPLE_CATALOG).exists() {
+            config.catalog.locations.push(LocationConfig {
+                location_type: "file".to_string(),
+                target: EXAMPLE_CATALOG.to_string(),
+            });
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("portico.db").display()),
+        }
+    }
+}

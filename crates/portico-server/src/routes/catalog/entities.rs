@@ -1,0 +1,199 @@
+use std::sync::Arc;
+
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use portico_model::{EntityRef, RefDefaults};
+use portico_query::{
+    parse_fields, parse_order, parse_order_field, select_fields, EntityFilter, FullTextFilter, ListRequest,
+    QueryRequest,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::AppState;
+
+const DEFAULT_QUERY_LIMIT: usize = 20;
+
+fn project(items: &[Arc<Value>], fields: &[String]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|e| if fields.is_empty() { (**e).clone() } else { select_fields(e, fields) })
+        .collect()
+}
+
+/// `GET /entities`: a bare array; `Link: <…&after=…>; rel="next"` when a
+/// `limit` cut it short.
+#[get("/entities")]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string())?;
+    let filter = EntityFilter::parse(&params.all("filter"))?;
+    let order = params.all("order").iter().map(|o| parse_order(o)).collect::<Result<Vec<_>, _>>()?;
+    let fields = parse_fields(&params.all("fields"));
+    let limit = params.number("limit")?;
+    let mut offset = params.number("offset")?.unwrap_or(0);
+    if let Some(after) = params.one("after") {
+        offset = decode_after(after)?;
+    }
+    let page = state.catalog.index().list(&ListRequest { filter, order, offset, limit });
+    let mut res = HttpResponse::Ok();
+    if page.has_more {
+        if let Some(limit) = limit {
+            let next = encode_after(offset + limit);
+            let mut qs: Vec<(String, String)> = Vec::new();
+            for key in ["filter", "fields", "order"] {
+                qs.extend(params.all(key).into_iter().map(|v| (key.to_string(), v)));
+            }
+            qs.push(("limit".to_string(), limit.to_string()));
+            qs.push(("after".to_string(), next));
+            let query: Vec<String> = qs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+            res.insert_header(("Link", format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))));
+        }
+    }
+    Ok(res.json(project(&page.items, &fields)))
+}
+
+fn encode_after(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(json!({ "offset": offset }).to_string())
+}
+
+fn decode_after(after: &str) -> Result<usize, ApiError> {
+    let bad = || ApiError::input(format!("Invalid after cursor \"{after}\""));
+    let bytes = URL_SAFE_NO_PAD.decode(after).map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    v.get("offset").and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok()).ok_or_else(bad)
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' | b'=' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `GET /entities/by-query`: `{ items, totalItems, pageInfo }`.
+#[get("/entities/by-query")]
+pub async fn by_query(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string())?;
+    let fields = parse_fields(&params.all("fields"));
+    let limit = params.number("limit")?;
+    let request = match params.one("cursor") {
+        Some(cursor) => QueryRequest::from_cursor(cursor, limit)?,
+        None => {
+            let order = params.all("orderField").iter().map(|o| parse_order_field(o)).collect::<Result<Vec<_>, _>>()?;
+            let full_text = params.one("fullTextFilterTerm").filter(|t| !t.trim().is_empty()).map(|term| FullTextFilter {
+                term: term.to_string(),
+                fields: parse_fields(&params.all("fullTextFilterFields")),
+            });
+            QueryRequest::new(params.all("filter"), order, full_text, limit.unwrap_or(DEFAULT_QUERY_LIMIT))?
+        }
+    };
+    let page = state.catalog.index().query(&request);
+    let mut page_info = serde_json::Map::new();
+    if let Some(c) = page.next_cursor {
+        page_info.insert("nextCursor".to_string(), Value::String(c));
+    }
+    if let Some(c) = page.prev_cursor {
+        page_info.insert("prevCursor".to_string(), Value::String(c));
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "items": project(&page.items, &fields),
+        "totalItems": page.total_items,
+        "pageInfo": page_info,
+    })))
+}
+
+#[get("/entities/by-uid/{uid}")]
+pub async fn by_uid(state: web::Data<AppState>, uid: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let entity = state
+        .catalog
+        .index()
+        .get_by_uid(&uid)
+        .ok_or_else(|| ApiError::not_found(format!("No entity with uid {uid}")))?;
+    Ok(HttpResponse::Ok().json(&*entity))
+}
+
+#[delete("/entities/by-uid/{uid}")]
+pub async fn delete_by_uid(state: web::Data<AppState>, uid: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.clone();
+    web::block(move || catalog.delete_entity_by_uid(&uid)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn ref_key(path: &(String, String, String)) -> String {
+    EntityRef::new(&path.0, &path.1, &path.2).key()
+}
+
+#[get("/entities/by-name/{kind}/{namespace}/{name}")]
+pub async fn by_name(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ref_key(&path);
+    let entity = state
+        .catalog
+        .index()
+        .get(&key)
+        .ok_or_else(|| ApiError::not_found(format!("No entity named '{key}' found")))?;
+    Ok(HttpResponse::Ok().json(&*entity))
+}
+
+#[get("/entities/by-name/{kind}/{namespace}/{name}/ancestry")]
+pub async fn ancestry(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ref_key(&path);
+    let catalog = state.catalog.clone();
+    let root = key.clone();
+    let items = web::block(move || catalog.ancestry(&root)).await??;
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|i| json!({ "entity": &*i.entity, "parentEntityRefs": i.parent_entity_refs }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "rootEntityRef": key, "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ByRefsBody {
+    entity_refs: Vec<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+/// `POST /entities/by-refs`: one item per ref, `null` where none exists, in order.
+#[post("/entities/by-refs")]
+pub async fn by_refs(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ByRefsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string())?;
+    let mut fields = parse_fields(&body.fields);
+    fields.extend(parse_fields(&params.all("fields")));
+    let mut keys = Vec::with_capacity(body.entity_refs.len());
+    for (i, r) in body.entity_refs.iter().enumerate() {
+        let parsed = EntityRef::parse(r, RefDefaults::default())
+            .map_err(|e| ApiError::input(format!("entityRefs[{i}]: {e}")))?;
+        keys.push(parsed.key());
+    }
+    let index = state.catalog.index();
+    let items: Vec<Value> = keys
+        .iter()
+        .map(|k| match index.get(k) {
+            Some(e) if fields.is_empty() => (*e).clone(),
+            Some(e) => select_fields(&e, &fields),
+            None => Value::Null,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}

@@ -1,0 +1,79 @@
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use portico_catalog::{AddMode, Catalog};
+use portico_model::EntityRef;
+use portico_store::LocationRow;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::AppState;
+
+pub fn location_json(l: &LocationRow) -> Value {
+    json!({ "id": l.id, "type": l.location_type, "target": l.target })
+}
+
+#[derive(Deserialize)]
+pub struct LocationInput {
+    #[serde(rename = "type")]
+    location_type: String,
+    target: String,
+}
+
+/// `POST /locations?dryRun=`: 201 with the location and what it emits; 409
+/// when it is registered already or claims another location's entities.
+#[post("/locations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string())?;
+    let mode = if params.flag("dryRun")? { AddMode::DryRun } else { AddMode::Strict };
+    let catalog = state.catalog.clone();
+    let input = body.into_inner();
+    let added =
+        web::block(move || catalog.add_location(&input.location_type, &input.target, mode)).await??;
+    let mut body = json!({ "location": location_json(&added.location), "entities": added.entities });
+    if mode == AddMode::DryRun {
+        body["exists"] = Value::Bool(added.exists);
+    }
+    Ok(HttpResponse::Created().json(body))
+}
+
+#[get("/locations")]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.clone();
+    let rows = web::block(move || catalog.locations()).await??;
+    let items: Vec<Value> = rows.iter().map(|l| json!({ "data": location_json(l) })).collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// The location, plus the problems its last read found (an addition to
+/// Backstage's shape, so users can see why an entity is missing).
+#[get("/locations/{id}")]
+pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.clone();
+    let row = web::block(move || catalog.location(&id)).await??;
+    let mut body = location_json(&row);
+    body["errors"] = serde_json::to_value(Catalog::location_problems(&row)).unwrap_or(Value::Null);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[delete("/locations/{id}")]
+pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.clone();
+    web::block(move || catalog.delete_location(&id)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[get("/locations/by-entity/{kind}/{namespace}/{name}")]
+pub async fn by_entity(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let key = EntityRef::new(&path.0, &path.1, &path.2).key();
+    let catalog = state.catalog.clone();
+    let row = web::block(move || catalog.location_of_entity(&key)).await??;
+    Ok(HttpResponse::Ok().json(location_json(&row)))
+}

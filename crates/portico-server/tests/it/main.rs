@@ -1,0 +1,8 @@
+//! HTTP tests of the catalog API against a real server on 127.0.0.1, on
+//! SQLite always and on PostgreSQL when PORTICO_TEST_DATABASE_URL is set.
+
+mod app;
+mod bad_input;
+mod entities;
+mod locations;
+mod refresh;

@@ -1,0 +1,65 @@
+//! The store's behaviour, on SQLite always and on PostgreSQL when
+//! PORTICO_TEST_DATABASE_URL is set. Each test body runs once per backend.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bulk;
+mod change_log;
+mod entities;
+mod locations;
+mod relations;
+mod store;
+mod testing;
+
+use portico_store::{EntityRow, LocationRow, RelationRow};
+
+pub fn location(id: &str, target: &str, created_at: i64) -> LocationRow {
+    LocationRow {
+        id: id.to_owned(),
+        location_type: "url".to_owned(),
+        target: target.to_owned(),
+        content_hash: None,
+        errors_json: "[]".to_owned(),
+        refreshed_at: None,
+        created_at,
+    }
+}
+
+pub fn entity(entity_ref: &str, location_id: &str) -> EntityRow {
+    let (kind, rest) = entity_ref.split_once(':').unwrap();
+    let (namespace, name) = rest.split_once('/').unwrap();
+    EntityRow {
+        entity_ref: entity_ref.to_owned(),
+        uid: format!("uid-{entity_ref}"),
+        etag: "etag-1".to_owned(),
+        kind: kind.to_owned(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        location_id: location_id.to_owned(),
+        parent_ref: None,
+        source_file: "catalog-info.yaml".to_owned(),
+        source_line: 1,
+        processed_json: None,
+        final_json: Some(format!(r#"{{"metadata":{{"name":"{name}"}}}}"#)),
+        errors_json: "[]".to_owned(),
+        content_hash: "hash-1".to_owned(),
+        orphan: false,
+        created_at: 1_000,
+        updated_at: 1_000,
+    }
+}
+
+pub fn relation(source: &str, relation_type: &str, target: &str, origin: &str) -> RelationRow {
+    RelationRow {
+        source_ref: source.to_owned(),
+        relation_type: relation_type.to_owned(),
+        target_ref: target.to_owned(),
+        origin_ref: origin.to_owned(),
+    }
+}
+
+/// `n` refs of the form `component:default/c00042`, sorted as the store sorts them.
+pub fn refs(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("component:default/c{i:05}"))
+        .collect()
+}

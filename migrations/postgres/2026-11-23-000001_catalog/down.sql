@@ -1,0 +1,4 @@
+DROP TABLE change_log;
+DROP TABLE relations;
+DROP TABLE entities;
+DROP TABLE locations;

@@ -1,0 +1,124 @@
+//! `portico`: the command line. Everything else lives in the crates.
+
+mod bench;
+mod telemetry;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use portico_catalog::read::{validate_paths, ReadOptions, Severity};
+use portico_server::{open_catalog, Background, Config};
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "A Backstage-compatible developer portal in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the portal (HTTP API on 127.0.0.1:7007 by default).
+    Serve {
+        /// YAML config file (portico.yaml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        port: Option<u16>,
+        /// Where SQLite and other local state live (default ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check catalog files as the catalog would read them; prints
+    /// `file:line: message` per problem and exits 1 if there is an error.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Generate a deterministic catalog, ingest it and measure the API.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let result = match cli.command {
+        Command::Serve { config, port, data_dir } => serve(config, port, data_dir),
+        Command::Validate { files } => return validate(&files),
+        Command::Migrate { config, data_dir } => migrate(config, data_dir),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+fn load_config(path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Config, AnyError> {
+    let mut config = Config::load(path.as_deref())?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    Ok(config)
+}
+
+fn serve(path: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
+    let mut config = load_config(path, data_dir)?;
+    if let Some(port) = port {
+        config.server.port = port;
+    }
+    let catalog = open_catalog(&config)?;
+    let addr = format!("{}:{}", config.server.host, config.server.port);
+    let listener = TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let refresh = match config.catalog.refresh_interval_seconds {
+        0 => None,
+        s => Some(Duration::from_secs(s)),
+    };
+    let _background =
+        Background::spawn(catalog.clone(), Duration::from_millis(config.catalog.sync_interval_millis), refresh);
+    tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
+    actix_web::rt::System::new().block_on(async move { portico_server::serve(listener, catalog)?.await })?;
+    Ok(())
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let problems = validate_paths(files, &ReadOptions::default());
+    let mut errors = 0;
+    for p in &problems {
+        match p.severity {
+            Severity::Error => {
+                errors += 1;
+                println!("{p}");
+            }
+            Severity::Warning => println!("{p} (warning)"),
+        }
+    }
+    if errors > 0 {
+        eprintln!("{errors} error(s) in {} file(s)", files.len());
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn migrate(path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
+    let config = load_config(path, data_dir)?;
+    portico_store::Store::open(&config.database_url())?;
+    println!("database is at the latest schema version");
+    Ok(())
+}
