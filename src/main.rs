@@ -13,7 +13,11 @@ use portico_catalog::read::{validate_paths, ReadOptions, Severity};
 use portico_server::{open_catalog, Background, Config};
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "A Backstage-compatible developer portal in one binary")]
+#[command(
+    name = "portico",
+    version,
+    about = "A Backstage-compatible developer portal in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,7 +57,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
     let result = match cli.command {
-        Command::Serve { config, port, data_dir } => serve(config, port, data_dir),
+        Command::Serve {
+            config,
+            port,
+            data_dir,
+        } => serve(config, port, data_dir),
         Command::Validate { files } => return validate(&files),
         Command::Migrate { config, data_dir } => migrate(config, data_dir),
         Command::Bench(args) => bench::run(&args),
@@ -77,7 +85,11 @@ fn load_config(path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Confi
     Ok(config)
 }
 
-fn serve(path: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
+fn serve(
+    path: Option<PathBuf>,
+    port: Option<u16>,
+    data_dir: Option<PathBuf>,
+) -> Result<(), AnyError> {
     let mut config = load_config(path, data_dir)?;
     if let Some(port) = port {
         config.server.port = port;
@@ -89,10 +101,14 @@ fn serve(path: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) ->
         0 => None,
         s => Some(Duration::from_secs(s)),
     };
-    let _background =
-        Background::spawn(catalog.clone(), Duration::from_millis(config.catalog.sync_interval_millis), refresh);
+    let _background = Background::spawn(
+        catalog.clone(),
+        Duration::from_millis(config.catalog.sync_interval_millis),
+        refresh,
+    );
     tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
-    actix_web::rt::System::new().block_on(async move { portico_server::serve(listener, catalog)?.await })?;
+    actix_web::rt::System::new()
+        .block_on(async move { portico_server::serve(listener, catalog)?.await })?;
     Ok(())
 }
 

@@ -31,8 +31,26 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "playlist", "search", "payments", "billing", "identity", "auth", "stream", "audio", "podcast", "artist",
-    "album", "lyrics", "recommend", "discovery", "radio", "social", "share", "ads", "catalog", "ingest",
+    "playlist",
+    "search",
+    "payments",
+    "billing",
+    "identity",
+    "auth",
+    "stream",
+    "audio",
+    "podcast",
+    "artist",
+    "album",
+    "lyrics",
+    "recommend",
+    "discovery",
+    "radio",
+    "social",
+    "share",
+    "ads",
+    "catalog",
+    "ingest",
 ];
 const COMPONENT_TYPES: &[&str] = &["service", "service", "service", "website", "library"];
 const LIFECYCLES: &[&str] = &["production", "production", "experimental", "deprecated"];
@@ -63,11 +81,21 @@ fn counts(n: usize) -> Counts {
     let groups = (n / 50).max(6);
     let users = (n / 10).max(12);
     // The root Location file is one entity too.
-    let rest = n.saturating_sub(domains + systems + groups + users + 1).max(3);
+    let rest = n
+        .saturating_sub(domains + systems + groups + users + 1)
+        .max(3);
     let components = rest * 55 / 100;
     let apis = rest * 25 / 100;
     let resources = rest - components - apis;
-    Counts { domains, systems, groups, users, components, apis, resources }
+    Counts {
+        domains,
+        systems,
+        groups,
+        users,
+        components,
+        apis,
+        resources,
+    }
 }
 
 /// Writes about `n` entities under `dir` and returns the root file.
@@ -89,8 +117,16 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Generated> {
     // Groups form a tree with fan-out 4; users join one or two teams.
     let mut org = String::new();
     for g in 0..c.groups {
-        let parent = if g == 0 { String::new() } else { format!("  parent: {}\n", group((g - 1) / 4)) };
-        let children: Vec<String> = (1..=4).map(|k| g * 4 + k).filter(|&k| k < c.groups).map(group).collect();
+        let parent = if g == 0 {
+            String::new()
+        } else {
+            format!("  parent: {}\n", group((g - 1) / 4))
+        };
+        let children: Vec<String> = (1..=4)
+            .map(|k| g * 4 + k)
+            .filter(|&k| k < c.groups)
+            .map(group)
+            .collect();
         let _ = write!(
             org,
             "---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {}\n  description: Team {g}\nspec:\n  type: {}\n{parent}  children: [{}]\n",
@@ -143,7 +179,10 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Generated> {
     let mut docs_in_repo = 0;
     let mut flush = |repo: &mut String, docs: &mut usize, force: bool| -> io::Result<()> {
         if (*docs >= 20 || force) && !repo.is_empty() {
-            fs::write(dir.join(format!("repos/repo-{repo_no:05}.yaml")), std::mem::take(repo))?;
+            fs::write(
+                dir.join(format!("repos/repo-{repo_no:05}.yaml")),
+                std::mem::take(repo),
+            )?;
             repo_no += 1;
             *docs = 0;
         }
@@ -188,8 +227,16 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Generated> {
         }
         depends.sort();
         depends.dedup();
-        let provides = if c.apis > 0 && i < c.apis { vec![api(i)] } else { Vec::new() };
-        let consumes: Vec<String> = if c.apis > 0 { (0..2).map(|_| api(rng.below(c.apis))).collect() } else { Vec::new() };
+        let provides = if c.apis > 0 && i < c.apis {
+            vec![api(i)]
+        } else {
+            Vec::new()
+        };
+        let consumes: Vec<String> = if c.apis > 0 {
+            (0..2).map(|_| api(rng.below(c.apis))).collect()
+        } else {
+            Vec::new()
+        };
         let name = component(i);
         let _ = write!(
             repo,
@@ -215,8 +262,14 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Generated> {
         &root,
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: bench-root\nspec:\n  targets:\n    - ./org/*.yaml\n    - ./systems/*.yaml\n    - ./repos/*.yaml\n",
     )?;
-    let entities = 1 + c.domains + c.systems + c.groups + c.users + c.components + c.apis + c.resources;
-    Ok(Generated { root, entities, components: component_names, groups: (0..c.groups).map(group).collect() })
+    let entities =
+        1 + c.domains + c.systems + c.groups + c.users + c.components + c.apis + c.resources;
+    Ok(Generated {
+        root,
+        entities,
+        components: component_names,
+        groups: (0..c.groups).map(group).collect(),
+    })
 }
 
 #[cfg(test)]

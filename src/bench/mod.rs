@@ -45,7 +45,9 @@ impl Latencies {
         if v.is_empty() {
             return 0.0;
         }
-        let idx = ((v.len() as f64 * p).ceil() as usize).saturating_sub(1).min(v.len() - 1);
+        let idx = ((v.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(v.len() - 1);
         v[idx].as_secs_f64() * 1000.0
     }
 }
@@ -55,15 +57,31 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     let generated = generate::generate(&dir.path().join("catalog"), args.entities, args.seed)?;
 
     let bench_db = BenchDatabase::open(&args.database, dir.path())?;
-    let catalog = Arc::new(Catalog::open(bench_db.store.clone(), CatalogConfig::default())?);
+    let catalog = Arc::new(Catalog::open(
+        bench_db.store.clone(),
+        CatalogConfig::default(),
+    )?);
 
     let started = Instant::now();
-    let added = catalog.add_location("file", &generated.root.to_string_lossy(), AddMode::Lenient)?;
+    let added =
+        catalog.add_location("file", &generated.root.to_string_lossy(), AddMode::Lenient)?;
     let ingest = started.elapsed();
     let ingested = catalog.index().len();
+    // The generated files plus the Location entity standing for the registration.
+    if ingested != generated.entities + 1 {
+        return Err(format!(
+            "ingested {ingested} entities, expected {}",
+            generated.entities + 1
+        )
+        .into());
+    }
     let problems = Catalog::location_problems(&added.location);
     if !problems.is_empty() {
-        return Err(format!("the generated catalog has problems: {:?}", &problems[..problems.len().min(3)]).into());
+        return Err(format!(
+            "the generated catalog has problems: {:?}",
+            &problems[..problems.len().min(3)]
+        )
+        .into());
     }
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -77,22 +95,36 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
             server.await
         })
     });
-    let handle = rx.recv_timeout(Duration::from_secs(30)).map_err(|_| "the server did not start")?;
+    let handle = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| "the server did not start")?;
 
     let base = format!("http://127.0.0.1:{port}/api/catalog");
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let n = args.requests;
     let comps = &generated.components;
     let groups = &generated.groups;
     let mut results = Vec::new();
     results.push(measure(&agent, "by-name", n, |i| {
-        format!("{base}/entities/by-name/component/default/{}", comps[(i * 7919) % comps.len()])
+        format!(
+            "{base}/entities/by-name/component/default/{}",
+            comps[(i * 7919) % comps.len()]
+        )
     })?);
-    results.push(measure(&agent, "by-query kind=component limit 50", n, |_| {
-        format!("{base}/entities/by-query?filter=kind=component&limit=50")
-    })?);
+    results.push(measure(
+        &agent,
+        "by-query kind=component limit 50",
+        n,
+        |_| format!("{base}/entities/by-query?filter=kind=component&limit=50"),
+    )?);
     results.push(measure(&agent, "by-query spec.owner=<group>", n, |i| {
-        format!("{base}/entities/by-query?filter=spec.owner={}&limit=50", groups[i % groups.len()])
+        format!(
+            "{base}/entities/by-query?filter=spec.owner={}&limit=50",
+            groups[i % groups.len()]
+        )
     })?);
     results.push(measure(&agent, "entity-facets spec.type", n, |_| {
         format!("{base}/entity-facets?facet=spec.type&filter=kind=component")
@@ -125,11 +157,27 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     if args.json {
         println!("{report}");
     } else {
-        println!("portico bench: {ingested} entities on {}, {n} requests per endpoint", bench_db.label);
-        println!("ingest: {:.3} s ({:.0} entities/s)", ingest.as_secs_f64(), ingested as f64 / ingest.as_secs_f64());
-        println!("{:<36} {:>10} {:>10} {:>10}", "endpoint", "p50 ms", "p99 ms", "max ms");
+        println!(
+            "portico bench: {ingested} entities on {}, {n} requests per endpoint",
+            bench_db.label
+        );
+        println!(
+            "ingest: {:.3} s ({:.0} entities/s)",
+            ingest.as_secs_f64(),
+            ingested as f64 / ingest.as_secs_f64()
+        );
+        println!(
+            "{:<36} {:>10} {:>10} {:>10}",
+            "endpoint", "p50 ms", "p99 ms", "max ms"
+        );
         for r in &results {
-            println!("{:<36} {:>10.3} {:>10.3} {:>10.3}", r.name, r.percentile_ms(0.5), r.percentile_ms(0.99), r.percentile_ms(1.0));
+            println!(
+                "{:<36} {:>10.3} {:>10.3} {:>10.3}",
+                r.name,
+                r.percentile_ms(0.5),
+                r.percentile_ms(0.99),
+                r.percentile_ms(1.0)
+            );
         }
         println!("peak RSS: {rss_mb:.1} MB");
     }
@@ -195,7 +243,11 @@ impl BenchDatabase {
     fn open(database: &str, tmp: &std::path::Path) -> Result<BenchDatabase, AnyError> {
         if database == "sqlite" {
             let url = format!("sqlite://{}", tmp.join("bench.db").display());
-            return Ok(BenchDatabase { store: Store::open(&url)?, label: "SQLite".to_string(), pg_schema: None });
+            return Ok(BenchDatabase {
+                store: Store::open(&url)?,
+                label: "SQLite".to_string(),
+                pg_schema: None,
+            });
         }
         if database.starts_with("postgres://") || database.starts_with("postgresql://") {
             let schema = format!("portico_bench_{}", std::process::id());

@@ -60,18 +60,33 @@ impl Catalog {
     ) -> Result<AnalyzeResult, CatalogError> {
         let filename = catalog_filename.unwrap_or(DEFAULT_CATALOG_FILENAME);
         if filename.contains('/') || filename.contains("..") {
-            return Err(CatalogError::Input(format!("catalogFilename '{filename}' must be a plain file name")));
+            return Err(CatalogError::Input(format!(
+                "catalogFilename '{filename}' must be a plain file name"
+            )));
         }
         let raw = target.strip_prefix("file://").unwrap_or(target);
         let path = Path::new(raw);
-        let file: PathBuf = if path.is_dir() { path.join(filename) } else { path.to_path_buf() };
+        let file: PathBuf = if path.is_dir() {
+            path.join(filename)
+        } else {
+            path.to_path_buf()
+        };
         if !file.exists() {
-            let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
-            return Ok(AnalyzeResult { existing_entity_files: Vec::new(), generate_entities: vec![suggest_component(dir)] });
+            let dir = if path.is_dir() {
+                path
+            } else {
+                path.parent().unwrap_or(path)
+            };
+            return Ok(AnalyzeResult {
+                existing_entity_files: Vec::new(),
+                generate_entities: vec![suggest_component(dir)],
+            });
         }
         let spec = normalize_spec(location_type, &file.to_string_lossy())?;
-        let is_registered =
-            self.store().read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?.is_some();
+        let is_registered = self
+            .store()
+            .read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?
+            .is_some();
         let read = read_location(&spec, &self.config().read)?;
         let existing_entity_files = read
             .entities
@@ -80,18 +95,27 @@ impl Catalog {
             .filter_map(|pe| {
                 let entity = serde_json::to_value(pe.entity.as_ref()?).ok()?;
                 Some(ExistingEntityFile {
-                    location: LocationRef { location_type: spec.location_type.clone(), target: pe.file.clone() },
+                    location: LocationRef {
+                        location_type: spec.location_type.clone(),
+                        target: pe.file.clone(),
+                    },
                     is_registered,
                     entity,
                 })
             })
             .collect();
-        Ok(AnalyzeResult { existing_entity_files, generate_entities: Vec::new() })
+        Ok(AnalyzeResult {
+            existing_entity_files,
+            generate_entities: Vec::new(),
+        })
     }
 }
 
 fn suggest_component(dir: &Path) -> GeneratedEntity {
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = sanitize_name(&base);
     GeneratedEntity {
         entity: json!({
@@ -111,7 +135,8 @@ fn suggest_component(dir: &Path) -> GeneratedEntity {
                 field: "spec.type".to_string(),
                 state: "analysisSuggestedValue".to_string(),
                 value: Some("service".to_string()),
-                description: "What kind of component this is: service, website, library".to_string(),
+                description: "What kind of component this is: service, website, library"
+                    .to_string(),
             },
         ],
     }
@@ -128,8 +153,14 @@ fn sanitize_name(raw: &str) -> String {
             out.push('-');
         }
     }
-    let trimmed: String = out.trim_matches(|c: char| !c.is_ascii_alphanumeric()).chars().take(63).collect();
-    let trimmed = trimmed.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    let trimmed: String = out
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .chars()
+        .take(63)
+        .collect();
+    let trimmed = trimmed
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
     if trimmed.is_empty() {
         "new-component".to_string()
     } else {
@@ -163,10 +194,12 @@ pub fn validate_entity(entity: &Value, location: &str) -> Result<(), Vec<EntityV
                 message: e.message,
             }));
         }
-        Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| EntityValidationError {
-            name: "InputError".to_string(),
-            message: e.message,
-        })),
+        Err(field_errors) => {
+            errors.extend(field_errors.into_iter().map(|e| EntityValidationError {
+                name: "InputError".to_string(),
+                message: e.message,
+            }))
+        }
     }
     if errors.is_empty() {
         Ok(())

@@ -90,9 +90,16 @@ impl Changeset {
             .filter(|k| !self.deleted.contains(*k))
             .cloned()
             .collect();
-        let to_load: Vec<String> = stitch.iter().filter(|k| !self.dirty.contains_key(*k)).cloned().collect();
-        let mut clean: HashMap<String, EntityRow> =
-            tx.entities_by_refs(&to_load)?.into_iter().map(|r| (r.entity_ref.clone(), r)).collect();
+        let to_load: Vec<String> = stitch
+            .iter()
+            .filter(|k| !self.dirty.contains_key(*k))
+            .cloned()
+            .collect();
+        let mut clean: HashMap<String, EntityRow> = tx
+            .entities_by_refs(&to_load)?
+            .into_iter()
+            .map(|r| (r.entity_ref.clone(), r))
+            .collect();
 
         let relation_rows = tx.relations_by_sources(&stitch)?;
         let mut by_source: HashMap<&str, Vec<&RelationRow>> = HashMap::new();
@@ -102,7 +109,10 @@ impl Changeset {
 
         let mut restitched: Vec<EntityRow> = Vec::new();
         for key in &stitch {
-            let rels = by_source.get(key.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let rels = by_source
+                .get(key.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if let Some(row) = self.dirty.get_mut(key) {
                 apply_final(row, rels, self.now)?;
             } else if let Some(mut row) = clean.remove(key) {

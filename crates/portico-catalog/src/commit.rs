@@ -11,7 +11,7 @@ use sha1::{Digest, Sha1};
 
 use crate::changeset::Changeset;
 use crate::error::CatalogError;
-use crate::read::{LocationRead, ProcessedEntity, Problem, Severity};
+use crate::read::{LocationRead, Problem, ProcessedEntity, Severity};
 use crate::stitch::compound_from_key;
 
 /// What happens to entities their location no longer emits.
@@ -68,7 +68,10 @@ pub(crate) fn status_item(p: &Problem) -> StatusItem {
         item_type: PROCESSING_STATUS.to_string(),
         level: level(p.severity).to_string(),
         message: message.clone(),
-        error: Some(ErrorInfo { name: "InputError".to_string(), message }),
+        error: Some(ErrorInfo {
+            name: "InputError".to_string(),
+            message,
+        }),
     }
 }
 
@@ -89,8 +92,11 @@ pub(crate) fn commit_read(
     now: i64,
 ) -> Result<CommitOutcome, CatalogError> {
     let keys: Vec<String> = read.entities.iter().map(|e| e.entity_ref.clone()).collect();
-    let existing: HashMap<String, EntityRow> =
-        tx.entities_by_refs(&keys)?.into_iter().map(|r| (r.entity_ref.clone(), r)).collect();
+    let existing: HashMap<String, EntityRow> = tx
+        .entities_by_refs(&keys)?
+        .into_iter()
+        .map(|r| (r.entity_ref.clone(), r))
+        .collect();
     let owned = tx.entities_of_location(&location.id)?;
 
     let mut changes = Changeset::new(now);
@@ -124,7 +130,11 @@ pub(crate) fn commit_read(
                     })
                     .collect();
                 rels.sort_by(|a, b| {
-                    (&a.source_ref, &a.relation_type, &a.target_ref).cmp(&(&b.source_ref, &b.relation_type, &b.target_ref))
+                    (&a.source_ref, &a.relation_type, &a.target_ref).cmp(&(
+                        &b.source_ref,
+                        &b.relation_type,
+                        &b.target_ref,
+                    ))
                 });
                 rels.dedup();
                 let hash = content_hash(&processed, &rels, &errors_json);
@@ -164,7 +174,10 @@ pub(crate) fn commit_read(
                 // served, with the errors in its status.
                 let row = match prev {
                     Some(prev) => {
-                        if prev.errors_json == errors_json && prev.location_id == location.id && !prev.orphan {
+                        if prev.errors_json == errors_json
+                            && prev.location_id == location.id
+                            && !prev.orphan
+                        {
                             continue;
                         }
                         EntityRow {
@@ -213,13 +226,21 @@ pub(crate) fn commit_read(
     // A read that failed anywhere in the tree cannot tell "gone" from
     // "unreadable", so it orphans nothing.
     if read.complete {
-        let gone: Vec<&EntityRow> = owned.iter().filter(|r| !emitted.contains(r.entity_ref.as_str())).collect();
+        let gone: Vec<&EntityRow> = owned
+            .iter()
+            .filter(|r| !emitted.contains(r.entity_ref.as_str()))
+            .collect();
         retire(tx, &mut changes, &gone, strategy)?;
     }
 
     let mut problems: Vec<StoredProblem> = read.problems.iter().map(StoredProblem::from).collect();
     problems.extend(conflicts.iter().map(StoredProblem::from));
-    tx.update_location_state(&location.id, Some(&read.content_hash), &to_json(&problems)?, now)?;
+    tx.update_location_state(
+        &location.id,
+        Some(&read.content_hash),
+        &to_json(&problems)?,
+        now,
+    )?;
     let changed = changes.finish(tx)?;
     Ok(CommitOutcome { changed, conflicts })
 }
@@ -256,7 +277,11 @@ pub(crate) fn retire(
     Ok(())
 }
 
-fn conflict_problem(tx: &mut Tx<'_>, pe: &ProcessedEntity, owner: &EntityRow) -> Result<Problem, CatalogError> {
+fn conflict_problem(
+    tx: &mut Tx<'_>,
+    pe: &ProcessedEntity,
+    owner: &EntityRow,
+) -> Result<Problem, CatalogError> {
     let owner_desc = match tx.location(&owner.location_id)? {
         Some(l) => format!("{}:{}", l.location_type, l.target),
         None => format!("location {}", owner.location_id),
@@ -278,7 +303,10 @@ fn set_orphan_annotation(processed_json: &str, orphan: bool) -> Result<String, C
     let mut entity: portico_model::Entity =
         serde_json::from_str(processed_json).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
     if orphan {
-        entity.metadata.annotations.insert(annotations::ORPHAN.to_string(), "true".to_string());
+        entity
+            .metadata
+            .annotations
+            .insert(annotations::ORPHAN.to_string(), "true".to_string());
     } else {
         entity.metadata.annotations.remove(annotations::ORPHAN);
     }

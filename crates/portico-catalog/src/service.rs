@@ -123,7 +123,9 @@ impl Catalog {
         let mut applied = 0;
         loop {
             let changes = self.store.read(|tx| tx.changes_since(*seq, 5_000))?;
-            let Some(last) = changes.last().map(|c| c.seq) else { break };
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                break;
+            };
             let mut refs: Vec<String> = changes.into_iter().map(|c| c.entity_ref).collect();
             refs.sort();
             refs.dedup();
@@ -166,9 +168,16 @@ impl Catalog {
     }
 
     /// Registers (or, for `DryRun`, only processes) a location.
-    pub fn add_location(&self, location_type: &str, target: &str, mode: AddMode) -> Result<AddedLocation, CatalogError> {
+    pub fn add_location(
+        &self,
+        location_type: &str,
+        target: &str,
+        mode: AddMode,
+    ) -> Result<AddedLocation, CatalogError> {
         let spec = normalize_spec(location_type, target)?;
-        let existing = self.store.read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?;
+        let existing = self
+            .store
+            .read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?;
         if let Some(existing) = &existing {
             match mode {
                 AddMode::Strict => {
@@ -180,22 +189,39 @@ impl Catalog {
                 AddMode::Lenient => {
                     self.refresh_location(&existing.id)?;
                     let entities = self.entities_of_location(&existing.id)?;
-                    return Ok(AddedLocation { location: existing.clone(), entities, exists: true });
+                    return Ok(AddedLocation {
+                        location: existing.clone(),
+                        entities,
+                        exists: true,
+                    });
                 }
                 AddMode::DryRun => {}
             }
         }
         let read = read_location(&spec, &self.config.read)?;
         if mode != AddMode::Lenient && read.has_errors() {
-            let mut errors: Vec<_> = read.problems.iter().filter(|p| p.severity == Severity::Error).cloned().collect();
+            let mut errors: Vec<_> = read
+                .problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .cloned()
+                .collect();
             for e in &read.entities {
-                errors.extend(e.problems.iter().filter(|p| p.severity == Severity::Error).cloned());
+                errors.extend(
+                    e.problems
+                        .iter()
+                        .filter(|p| p.severity == Severity::Error)
+                        .cloned(),
+                );
             }
             return Err(CatalogError::Invalid(errors));
         }
         let now = now_ms();
         let row = LocationRow {
-            id: existing.as_ref().map(|l| l.id.clone()).unwrap_or_else(new_uid),
+            id: existing
+                .as_ref()
+                .map(|l| l.id.clone())
+                .unwrap_or_else(new_uid),
             location_type: spec.location_type.clone(),
             target: spec.target.clone(),
             content_hash: None,
@@ -204,12 +230,17 @@ impl Catalog {
             created_at: now,
         };
         if mode == AddMode::DryRun {
-            let conflicts = self.conflicting_owners(&read.entities, existing.as_ref().map(|l| l.id.as_str()))?;
+            let conflicts =
+                self.conflicting_owners(&read.entities, existing.as_ref().map(|l| l.id.as_str()))?;
             if !conflicts.is_empty() {
                 return Err(CatalogError::Conflict(conflicts.join("; ")));
             }
             let entities = dry_run_entities(&read.entities)?;
-            return Ok(AddedLocation { location: row, entities, exists: existing.is_some() });
+            return Ok(AddedLocation {
+                location: row,
+                entities,
+                exists: existing.is_some(),
+            });
         }
 
         let _writer = lock(&self.write_lock);
@@ -218,7 +249,11 @@ impl Catalog {
             tx.insert_location(&row)?;
             let outcome = commit_read(tx, &row, &read, strategy, now)?;
             if mode == AddMode::Strict && !outcome.conflicts.is_empty() {
-                let msgs: Vec<String> = outcome.conflicts.iter().map(|p| p.message.clone()).collect();
+                let msgs: Vec<String> = outcome
+                    .conflicts
+                    .iter()
+                    .map(|p| p.message.clone())
+                    .collect();
                 return Err(CatalogError::Conflict(msgs.join("; ")));
             }
             Ok(())
@@ -226,16 +261,29 @@ impl Catalog {
         self.sync()?;
         let location = self.location(&row.id)?;
         let entities = self.entities_of_location(&row.id)?;
-        Ok(AddedLocation { location, entities, exists: false })
+        Ok(AddedLocation {
+            location,
+            entities,
+            exists: false,
+        })
     }
 
-    fn conflicting_owners(&self, entities: &[ProcessedEntity], own_id: Option<&str>) -> Result<Vec<String>, CatalogError> {
+    fn conflicting_owners(
+        &self,
+        entities: &[ProcessedEntity],
+        own_id: Option<&str>,
+    ) -> Result<Vec<String>, CatalogError> {
         let keys: Vec<String> = entities.iter().map(|e| e.entity_ref.clone()).collect();
         let rows = self.store.read(|tx| tx.entities_by_refs(&keys))?;
         Ok(rows
             .into_iter()
             .filter(|r| Some(r.location_id.as_str()) != own_id && !r.orphan)
-            .map(|r| format!("conflict: entity {} is already managed by another location", r.entity_ref))
+            .map(|r| {
+                format!(
+                    "conflict: entity {} is already managed by another location",
+                    r.entity_ref
+                )
+            })
             .collect())
     }
 
@@ -243,14 +291,21 @@ impl Catalog {
     pub fn entities_of_location(&self, id: &str) -> Result<Vec<Value>, CatalogError> {
         let rows = self.store.read(|tx| tx.entities_of_location(id))?;
         let index = self.index();
-        Ok(rows.iter().filter_map(|r| index.get(&r.entity_ref)).map(|v| (*v).clone()).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|r| index.get(&r.entity_ref))
+            .map(|v| (*v).clone())
+            .collect())
     }
 
     /// Re-reads a location and commits what changed. A read identical to the
     /// last one writes nothing; a failed read keeps every entity.
     pub fn refresh_location(&self, id: &str) -> Result<RefreshOutcome, CatalogError> {
         let location = self.location(id)?;
-        let spec = LocationSpec { location_type: location.location_type.clone(), target: location.target.clone() };
+        let spec = LocationSpec {
+            location_type: location.location_type.clone(),
+            target: location.target.clone(),
+        };
         let _writer = lock(&self.write_lock);
         let read = match read_location(&spec, &self.config.read) {
             Ok(read) => read,
@@ -280,7 +335,9 @@ impl Catalog {
             return Ok(RefreshOutcome::Unchanged);
         }
         let strategy = self.config.orphan_strategy;
-        let outcome = self.store.transaction(|tx| commit_read(tx, &location, &read, strategy, now_ms()))?;
+        let outcome = self
+            .store
+            .transaction(|tx| commit_read(tx, &location, &read, strategy, now_ms()))?;
         drop(_writer);
         self.sync()?;
         Ok(RefreshOutcome::Committed(outcome.changed))
@@ -292,10 +349,13 @@ impl Catalog {
             Ok(l) => l,
             Err(e) => return vec![(String::new(), Err(e))],
         };
-        locations.into_iter().map(|l| {
-            let r = self.refresh_location(&l.id);
-            (l.id, r)
-        }).collect()
+        locations
+            .into_iter()
+            .map(|l| {
+                let r = self.refresh_location(&l.id);
+                (l.id, r)
+            })
+            .collect()
     }
 
     /// Refreshes the location that manages an entity.
@@ -306,7 +366,9 @@ impl Catalog {
 
     fn entity_row(&self, entity_ref: &str) -> Result<EntityRow, CatalogError> {
         let key = entity_ref.to_lowercase();
-        let rows = self.store.read(|tx| tx.entities_by_refs(std::slice::from_ref(&key)))?;
+        let rows = self
+            .store
+            .read(|tx| tx.entities_by_refs(std::slice::from_ref(&key)))?;
         rows.into_iter()
             .next()
             .ok_or_else(|| CatalogError::NotFound(format!("No entity named '{entity_ref}' found")))
@@ -318,11 +380,18 @@ impl Catalog {
         let strategy = self.config.orphan_strategy;
         self.store.transaction(|tx| {
             if tx.location(id)?.is_none() {
-                return Err(CatalogError::NotFound(format!("Found no location with ID {id}")));
+                return Err(CatalogError::NotFound(format!(
+                    "Found no location with ID {id}"
+                )));
             }
             let owned = tx.entities_of_location(id)?;
             let mut changes = Changeset::new(now_ms());
-            retire(tx, &mut changes, &owned.iter().collect::<Vec<_>>(), strategy)?;
+            retire(
+                tx,
+                &mut changes,
+                &owned.iter().collect::<Vec<_>>(),
+                strategy,
+            )?;
             tx.delete_location(id)?;
             forget_read_hashes(tx)?;
             changes.finish(tx)?;
@@ -378,7 +447,10 @@ impl Catalog {
                 .ok_or_else(|| CatalogError::NotFound(format!("No entity named '{key}' found")))?;
             let parents: Vec<String> = row.parent_ref.iter().cloned().collect();
             next = row.parent_ref.clone();
-            items.push(AncestryItem { entity, parent_entity_refs: parents });
+            items.push(AncestryItem {
+                entity,
+                parent_entity_refs: parents,
+            });
         }
         Ok(items)
     }
@@ -387,7 +459,10 @@ impl Catalog {
     /// the last good one), with their errors.
     pub fn failed_entities(&self) -> Result<Vec<EntityRow>, CatalogError> {
         let rows = self.store.read(|tx| tx.all_entities())?;
-        Ok(rows.into_iter().filter(|r| has_error_items(&r.errors_json)).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|r| has_error_items(&r.errors_json))
+            .collect())
     }
 }
 
@@ -403,7 +478,12 @@ fn has_error_items(errors_json: &str) -> bool {
 fn forget_read_hashes(tx: &mut portico_store::Tx<'_>) -> Result<(), CatalogError> {
     for loc in tx.locations()? {
         if loc.content_hash.is_some() {
-            tx.update_location_state(&loc.id, None, &loc.errors_json, loc.refreshed_at.unwrap_or(0))?;
+            tx.update_location_state(
+                &loc.id,
+                None,
+                &loc.errors_json,
+                loc.refreshed_at.unwrap_or(0),
+            )?;
         }
     }
     Ok(())
@@ -418,7 +498,9 @@ fn parse_final(key: &str, json: &str) -> Result<Value, CatalogError> {
 pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec, CatalogError> {
     let target = target.trim();
     if target.is_empty() {
-        return Err(CatalogError::Input("Location target must not be empty".to_string()));
+        return Err(CatalogError::Input(
+            "Location target must not be empty".to_string(),
+        ));
     }
     match location_type {
         "file" => {
@@ -426,7 +508,10 @@ pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec,
             let canonical = Path::new(path).canonicalize().map_err(|e| {
                 CatalogError::NotFound(format!("Location target {path} cannot be read: {e}"))
             })?;
-            Ok(LocationSpec { location_type: "file".to_string(), target: canonical.to_string_lossy().into_owned() })
+            Ok(LocationSpec {
+                location_type: "file".to_string(),
+                target: canonical.to_string_lossy().into_owned(),
+            })
         }
         other => Err(CatalogError::Input(format!(
             "Location type '{other}' is not supported; supported types: file"
@@ -439,11 +524,14 @@ pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec,
 fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Value>, CatalogError> {
     let mut by_source: HashMap<String, Vec<portico_model::Relation>> = HashMap::new();
     for e in entities.iter().flat_map(|pe| pe.relations.iter()) {
-        by_source.entry(e.source.key()).or_default().push(portico_model::Relation {
-            relation_type: e.relation_type.to_string(),
-            target_ref: e.target.key(),
-            target: e.target.compound(),
-        });
+        by_source
+            .entry(e.source.key())
+            .or_default()
+            .push(portico_model::Relation {
+                relation_type: e.relation_type.to_string(),
+                target_ref: e.target.key(),
+                target: e.target.compound(),
+            });
     }
     let mut out = Vec::new();
     for pe in entities {

@@ -35,7 +35,11 @@ pub(crate) fn final_entity(
     entity.relations = rels;
 
     let items = status_items(&row.errors_json)?;
-    entity.status = if items.is_empty() { None } else { Some(Status { items }) };
+    entity.status = if items.is_empty() {
+        None
+    } else {
+        Some(Status { items })
+    };
 
     // The etag is a digest of everything else in the final entity, so it
     // changes exactly when what a client sees changes.
@@ -52,7 +56,8 @@ pub(crate) fn status_items(errors_json: &str) -> Result<Vec<StatusItem>, Catalog
     if errors_json.trim().is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::from_str(errors_json).map_err(|e| CatalogError::Corrupt(format!("status items: {e}")))
+    serde_json::from_str(errors_json)
+        .map_err(|e| CatalogError::Corrupt(format!("status items: {e}")))
 }
 
 /// Splits a stored key `kind:namespace/name` into its parts. Keys are written
@@ -61,7 +66,11 @@ pub(crate) fn status_items(errors_json: &str) -> Result<Vec<StatusItem>, Catalog
 pub fn compound_from_key(key: &str) -> CompoundRef {
     let (kind, rest) = key.split_once(':').unwrap_or(("", key));
     let (namespace, name) = rest.split_once('/').unwrap_or(("default", rest));
-    CompoundRef { kind: kind.to_string(), namespace: namespace.to_string(), name: name.to_string() }
+    CompoundRef {
+        kind: kind.to_string(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +80,9 @@ mod tests {
     #[test]
     fn compound_from_key_splits_parts() {
         let c = compound_from_key("component:default/my-svc");
-        assert_eq!((c.kind.as_str(), c.namespace.as_str(), c.name.as_str()), ("component", "default", "my-svc"));
+        assert_eq!(
+            (c.kind.as_str(), c.namespace.as_str(), c.name.as_str()),
+            ("component", "default", "my-svc")
+        );
     }
 }

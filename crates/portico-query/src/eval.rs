@@ -23,7 +23,11 @@ impl CatalogIndex {
             .iter()
             .map(|all_of| self.eval_all_of(all_of))
             .collect();
-        postings::union_all(results)
+        let mut matched = postings::union_all(results);
+        if self.dead_slots() > 0 {
+            matched.retain(|&s| self.live.contains(s));
+        }
+        matched
     }
 
     fn eval_all_of(&self, conditions: &[Condition]) -> Vec<u32> {
@@ -76,14 +80,15 @@ impl CatalogIndex {
         key_ids.dedup();
         let dictionary: usize = key_ids
             .iter()
-            .map(|&k| self.keys[k as usize].by_lower.len())
+            .map(|&k| self.keys[k as usize].distinct_values())
             .sum();
-        // Scan whichever is smaller: the candidates' own values, or the distinct values of the
-        // searched keys (each matching value then contributes its whole posting list).
-        if candidates.len() < dictionary {
+        // Checking each candidate's own values chases pointers per candidate; scanning the
+        // keys' text arenas is one pass over contiguous memory. Only a small candidate set
+        // makes the first cheaper.
+        if candidates.len() * 16 < dictionary {
             self.full_text_by_slots(candidates, &key_ids, &term)
         } else {
-            self.full_text_by_dictionary(candidates, &key_ids, &term)
+            self.full_text_by_arena(candidates, &key_ids, &term)
         }
     }
 
@@ -97,25 +102,18 @@ impl CatalogIndex {
             .collect()
     }
 
-    pub(crate) fn full_text_by_dictionary(
-        &self,
-        candidates: Vec<u32>,
-        keys: &[u32],
-        term: &str,
-    ) -> Vec<u32> {
-        let mut lists = Vec::new();
+    pub(crate) fn full_text_by_arena(&self, mut candidates: Vec<u32>, keys: &[u32], term: &str) -> Vec<u32> {
+        let mut hits = SlotSet::new(self.slots.len(), &[]);
         for &k in keys {
             let key = &self.keys[k as usize];
-            for (lower, ids) in &key.by_lower {
-                if lower.contains(term) {
-                    for &id in ids {
-                        lists.push(key.values[id as usize].postings.clone());
-                    }
+            for id in key.values_containing(term) {
+                for &slot in &key.values[id as usize].postings {
+                    hits.insert(slot);
                 }
             }
         }
-        let matching = postings::union_all(lists);
-        postings::intersect(vec![&candidates, &matching])
+        candidates.retain(|&s| hits.contains(s));
+        candidates
     }
 
     /// Counts, per facet, the entities matching `filter` that have each (original-case) value.
@@ -125,20 +123,19 @@ impl CatalogIndex {
         filter: &EntityFilter,
         facets: &[String],
     ) -> BTreeMap<String, Vec<FacetCount>> {
-        let members = (!filter.is_all())
-            .then(|| SlotSet::new(self.slots.len(), &self.eval_filter(filter)));
+        let filtered;
+        let members = if filter.is_all() {
+            &self.live
+        } else {
+            filtered = SlotSet::new(self.slots.len(), &self.eval_filter(filter));
+            &filtered
+        };
         let mut out = BTreeMap::new();
         for facet in facets {
             let mut counts: HashMap<&str, usize> = HashMap::new();
             if let Some(key) = self.key_index(&facet.to_lowercase()) {
-                for entry in &key.values {
-                    if entry.postings.is_empty() {
-                        continue;
-                    }
-                    let n = match &members {
-                        None => entry.postings.len(),
-                        Some(set) => entry.postings.iter().filter(|&&s| set.contains(s)).count(),
-                    };
+                for entry in key.values.iter().filter(|e| e.live) {
+                    let n = entry.postings.iter().filter(|&&s| members.contains(s)).count();
                     if n > 0 {
                         *counts.entry(&entry.original).or_default() += n;
                     }
@@ -174,7 +171,7 @@ mod tests {
         let keys = vec![idx.key_id("metadata.title").unwrap()];
         let all = idx.all_slots();
         let a = idx.full_text_by_slots(all.clone(), &keys, "tle 3");
-        let b = idx.full_text_by_dictionary(all, &keys, "tle 3");
+        let b = idx.full_text_by_arena(all, &keys, "tle 3");
         assert_eq!(a, b);
         assert_eq!(a.len(), 7); // 3, 10, 17, ..., 45
     }

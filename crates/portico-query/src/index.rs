@@ -1,103 +1,29 @@
 //! Entity storage and the inverted index, kept in step by `upsert` and `remove`.
+//!
+//! Slots are append-only: a new entity always takes the next slot id, so adding it to a
+//! posting list is a push. Removing an entity only tombstones its slot (posting lists keep it
+//! until the next compaction and readers filter it out), because deleting from the long lists
+//! every entity is on (`apiVersion`, `metadata.namespace`, ...) would move hundreds of
+//! kilobytes per removal. Once enough slots are dead, compaction renumbers the live ones.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::flatten::{self, Row};
-use crate::postings;
+use crate::keys::KeyIndex;
+use crate::postings::{self, SlotSet};
 use crate::QueryError;
 
 /// Marks a field whose value is null or too long: the key exists, no value matches.
 pub(crate) const NO_VALUE: u32 = u32::MAX;
 
-/// One distinct original value of a key.
-pub(crate) struct ValueEntry {
-    pub original: Arc<str>,
-    pub lower: Arc<str>,
-    pub postings: Vec<u32>,
-}
-
-/// Everything indexed under one search key.
-#[derive(Default)]
-pub(crate) struct KeyIndex {
-    /// Slots that have the key at all (including null and over-long values).
-    pub exists: Vec<u32>,
-    /// Value entries by id; freed ids have empty postings and sit in `free`.
-    pub values: Vec<ValueEntry>,
-    free: Vec<u32>,
-    /// Lower-cased value -> ids of the original spellings that lower-case to it.
-    pub by_lower: HashMap<Arc<str>, Vec<u32>>,
-}
-
-impl KeyIndex {
-    fn intern(&mut self, original: &str, lower: &str) -> u32 {
-        if let Some(ids) = self.by_lower.get(lower) {
-            if let Some(&id) = ids
-                .iter()
-                .find(|&&id| &*self.values[id as usize].original == original)
-            {
-                return id;
-            }
-        }
-        let original: Arc<str> = Arc::from(original);
-        let lower: Arc<str> = if &*original == lower {
-            original.clone()
-        } else {
-            Arc::from(lower)
-        };
-        let entry = ValueEntry {
-            original,
-            lower: lower.clone(),
-            postings: Vec::new(),
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.values[id as usize] = entry;
-                id
-            }
-            None => {
-                self.values.push(entry);
-                (self.values.len() - 1) as u32
-            }
-        };
-        self.by_lower.entry(lower).or_default().push(id);
-        id
-    }
-
-    /// Frees a value entry once no entity has it, so churn does not grow the dictionary.
-    fn release_if_unused(&mut self, id: u32) {
-        let entry = &mut self.values[id as usize];
-        if !entry.postings.is_empty() {
-            return;
-        }
-        let lower = std::mem::replace(&mut entry.lower, Arc::from(""));
-        entry.original = Arc::from("");
-        if let Some(ids) = self.by_lower.get_mut(&lower) {
-            ids.retain(|&x| x != id);
-            if ids.is_empty() {
-                self.by_lower.remove(&lower);
-            }
-        }
-        self.free.push(id);
-    }
-
-    /// Postings of every original spelling of a lower-cased value.
-    pub(crate) fn postings_for(&self, lower: &str) -> Vec<&[u32]> {
-        self.by_lower
-            .get(lower)
-            .map(|ids| {
-                ids.iter()
-                    .map(|&id| self.values[id as usize].postings.as_slice())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
+/// Compact when at least this many slots are dead and they are a quarter of all slots.
+const COMPACT_MIN_DEAD: usize = 256;
 
 pub(crate) struct Slot {
-    pub entity_ref: Box<str>,
+    pub entity_ref: Arc<str>,
     pub uid: Option<Box<str>>,
     pub entity: Arc<Value>,
     /// (key id, value id or NO_VALUE), sorted by key id, document order within a key.
@@ -107,29 +33,48 @@ pub(crate) struct Slot {
 /// All final entities, indexed for the catalog read API. See the crate docs.
 #[derive(Default)]
 pub struct CatalogIndex {
+    /// `None` marks a tombstone.
     pub(crate) slots: Vec<Option<Slot>>,
-    free_slots: Vec<u32>,
-    by_ref: HashMap<Box<str>, u32>,
+    pub(crate) live: SlotSet,
+    by_ref: HashMap<Arc<str>, u32>,
+    /// The same refs in order: the default sort order, walked for paging.
+    pub(crate) ordered: BTreeMap<Arc<str>, u32>,
     by_uid: HashMap<Box<str>, u32>,
     key_ids: HashMap<Box<str>, u32>,
     pub(crate) keys: Vec<KeyIndex>,
 }
 
-/// Distinct (key, value) pairs and distinct keys of a slot's fields, sorted.
-fn pairs_and_keys(fields: &[(u32, u32)]) -> (Vec<(u32, u32)>, Vec<u32>) {
+/// What a slot contributes to the index, as sorted duplicate-free lists.
+struct Contribution {
+    pairs: Vec<(u32, u32)>,
+    exists: Vec<u32>,
+    valued: Vec<u32>,
+    multi: Vec<u32>,
+}
+
+fn contribution(fields: &[(u32, u32)]) -> Contribution {
     let mut pairs: Vec<(u32, u32)> = fields.iter().copied().filter(|f| f.1 != NO_VALUE).collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let mut keys: Vec<u32> = fields.iter().map(|f| f.0).collect();
-    keys.dedup(); // fields are grouped by key already
-    (pairs, keys)
+    let mut exists: Vec<u32> = fields.iter().map(|f| f.0).collect();
+    exists.dedup(); // fields are grouped by key
+    let mut valued: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+    valued.dedup();
+    let mut multi: Vec<u32> = pairs.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].0).collect();
+    multi.dedup();
+    Contribution {
+        pairs,
+        exists,
+        valued,
+        multi,
+    }
 }
 
 /// Items only in `old` and items only in `new`, both sorted and duplicate-free.
 fn diff<T: Ord + Copy>(old: &[T], new: &[T]) -> (Vec<T>, Vec<T>) {
     let (mut gone, mut added) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
+    loop {
         match (old.get(i), new.get(j)) {
             (Some(a), Some(b)) if a == b => {
                 i += 1;
@@ -147,10 +92,9 @@ fn diff<T: Ord + Copy>(old: &[T], new: &[T]) -> (Vec<T>, Vec<T>) {
                 added.push(*b);
                 j += 1;
             }
-            (None, None) => break,
+            (None, None) => return (gone, added),
         }
     }
-    (gone, added)
 }
 
 impl CatalogIndex {
@@ -187,32 +131,59 @@ impl CatalogIndex {
         let rows = flatten::flatten(&entity);
         let mut fields = self.intern_rows(rows);
         fields.sort_by_key(|f| f.0); // stable: keeps document order within a key
+        let new = contribution(&fields);
 
-        let (slot, old_fields, old_uid) = match self.by_ref.get(id.entity_ref.as_str()) {
-            Some(&slot) => match self.slots[slot as usize].take() {
-                Some(old) => (slot, old.fields, old.uid),
-                None => (slot, Vec::new(), None),
-            },
+        let (slot, entity_ref, old) = match self.by_ref.get_key_value(id.entity_ref.as_str()) {
+            Some((r, &slot)) => {
+                let r = r.clone();
+                let old = self.slots[slot as usize].take();
+                (slot, r, old)
+            }
             None => {
-                let slot = self.allocate_slot();
-                self.by_ref.insert(id.entity_ref.clone().into(), slot);
-                (slot, Vec::new(), None)
+                let slot = self.slots.len() as u32;
+                self.slots.push(None);
+                self.live.insert(slot);
+                let r: Arc<str> = Arc::from(id.entity_ref.as_str());
+                self.by_ref.insert(r.clone(), slot);
+                self.ordered.insert(r.clone(), slot);
+                (slot, r, None)
             }
         };
+        let old_fields = old.as_ref().map(|o| o.fields.as_slice()).unwrap_or(&[]);
+        let old_c = contribution(old_fields);
 
-        let (old_pairs, old_keys) = pairs_and_keys(&old_fields);
-        let (new_pairs, new_keys) = pairs_and_keys(&fields);
-        let (gone_pairs, added_pairs) = diff(&old_pairs, &new_pairs);
-        let (gone_keys, added_keys) = diff(&old_keys, &new_keys);
+        let (gone_pairs, added_pairs) = diff(&old_c.pairs, &new.pairs);
         for &(k, v) in &added_pairs {
             postings::insert(&mut self.keys[k as usize].values[v as usize].postings, slot);
         }
-        for &k in &added_keys {
-            postings::insert(&mut self.keys[k as usize].exists, slot);
+        for (old_list, new_list, which) in [
+            (&old_c.exists, &new.exists, 0),
+            (&old_c.valued, &new.valued, 1),
+        ] {
+            let (gone, added) = diff(old_list, new_list);
+            for k in added {
+                let key = &mut self.keys[k as usize];
+                postings::insert(if which == 0 { &mut key.exists } else { &mut key.valued }, slot);
+            }
+            for k in gone {
+                let key = &mut self.keys[k as usize];
+                postings::remove(if which == 0 { &mut key.exists } else { &mut key.valued }, slot);
+            }
         }
-        self.unindex(slot, &gone_pairs, &gone_keys);
+        let (gone_multi, added_multi) = diff(&old_c.multi, &new.multi);
+        for k in gone_multi {
+            self.keys[k as usize].multi_valued -= 1;
+        }
+        for k in added_multi {
+            self.keys[k as usize].multi_valued += 1;
+        }
+        for &(k, v) in &gone_pairs {
+            let key = &mut self.keys[k as usize];
+            postings::remove(&mut key.values[v as usize].postings, slot);
+            key.release_if_unused(v);
+        }
 
-        if let Some(old_uid) = old_uid {
+        if let Some(old_uid) = old.and_then(|o| o.uid) {
             if self.by_uid.get(&old_uid) == Some(&slot) {
                 self.by_uid.remove(&old_uid);
             }
@@ -222,7 +193,7 @@ impl CatalogIndex {
             self.by_uid.insert(uid.clone(), slot);
         }
         self.slots[slot as usize] = Some(Slot {
-            entity_ref: id.entity_ref.into(),
+            entity_ref,
             uid,
             entity: Arc::new(entity),
             fields,
@@ -232,31 +203,56 @@ impl CatalogIndex {
 
     /// Removes the entity with this ref (case-insensitive). Returns whether it was there.
     pub fn remove(&mut self, entity_ref: &str) -> bool {
-        let Some(slot) = self.by_ref.remove(flatten::normalize_ref(entity_ref).as_str()) else {
+        let key = flatten::normalize_ref(entity_ref);
+        let Some(slot) = self.by_ref.remove(key.as_str()) else {
             return false;
         };
-        let Some(old) = self.slots[slot as usize].take() else {
-            return false;
-        };
-        let (pairs, keys) = pairs_and_keys(&old.fields);
-        self.unindex(slot, &pairs, &keys);
-        if let Some(uid) = old.uid {
-            if self.by_uid.get(&uid) == Some(&slot) {
-                self.by_uid.remove(&uid);
+        self.ordered.remove(key.as_str());
+        self.live.remove(slot);
+        if let Some(old) = self.slots[slot as usize].take() {
+            for k in contribution(&old.fields).multi {
+                self.keys[k as usize].multi_valued -= 1;
+            }
+            if let Some(uid) = old.uid {
+                if self.by_uid.get(&uid) == Some(&slot) {
+                    self.by_uid.remove(&uid);
+                }
             }
         }
-        self.free_slots.push(slot);
+        let dead = self.dead_slots();
+        if dead >= COMPACT_MIN_DEAD && dead * 4 >= self.slots.len() {
+            self.compact();
+        }
         true
     }
 
-    fn allocate_slot(&mut self) -> u32 {
-        match self.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                (self.slots.len() - 1) as u32
+    pub(crate) fn dead_slots(&self) -> usize {
+        self.slots.len() - self.by_ref.len()
+    }
+
+    /// Drops tombstones: renumbers live slots densely, in their current order, everywhere.
+    pub(crate) fn compact(&mut self) {
+        let mut remap = vec![u32::MAX; self.slots.len()];
+        let mut next = 0u32;
+        for (old, slot) in self.slots.iter().enumerate() {
+            if slot.is_some() {
+                remap[old] = next;
+                next += 1;
             }
         }
+        self.slots.retain(Option::is_some);
+        for key in &mut self.keys {
+            key.remap_slots(&remap);
+        }
+        for map_slot in self
+            .by_ref
+            .values_mut()
+            .chain(self.ordered.values_mut())
+            .chain(self.by_uid.values_mut())
+        {
+            *map_slot = remap[*map_slot as usize];
+        }
+        self.live = SlotSet::new(self.slots.len(), &(0..next).collect::<Vec<_>>());
     }
 
     fn intern_rows(&mut self, rows: Vec<Row>) -> Vec<(u32, u32)> {
@@ -278,17 +274,6 @@ impl CatalogIndex {
                 (k, v)
             })
             .collect()
-    }
-
-    fn unindex(&mut self, slot: u32, pairs: &[(u32, u32)], keys: &[u32]) {
-        for &(k, v) in pairs {
-            let key = &mut self.keys[k as usize];
-            postings::remove(&mut key.values[v as usize].postings, slot);
-            key.release_if_unused(v);
-        }
-        for &k in keys {
-            postings::remove(&mut self.keys[k as usize].exists, slot);
-        }
     }
 
     pub(crate) fn slot(&self, slot: u32) -> Option<&Slot> {
@@ -314,32 +299,21 @@ impl CatalogIndex {
             .collect()
     }
 
-    /// The first non-null lower-cased value of `key` in `slot`: what ordering compares.
+    /// The first matchable lower-cased value of `key` in `slot`: what ordering compares.
     pub(crate) fn first_value(&self, slot: u32, key: Option<u32>) -> Option<&str> {
         let key = key?;
-        let fields = &self.slot(slot)?.fields;
-        let start = fields.partition_point(|f| f.0 < key);
-        fields[start..]
-            .iter()
-            .take_while(|f| f.0 == key)
-            .find(|f| f.1 != NO_VALUE)
-            .map(|f| &*self.keys[key as usize].values[f.1 as usize].lower)
+        self.values_of(slot, key).next()
     }
 
-    /// Lower-cased values of `key` in `slot`.
+    /// Lower-cased values of `key` in `slot`, in document order.
     pub(crate) fn values_of(&self, slot: u32, key: u32) -> impl Iterator<Item = &str> {
-        let fields: &[(u32, u32)] = self.slot(slot).map(|s| s.fields.as_slice()).unwrap_or(&[]);
+        let fields: &[(u32, u32)] = self.slot(slot).map_or(&[], |s| s.fields.as_slice());
         let start = fields.partition_point(|f| f.0 < key);
         fields[start..]
             .iter()
             .take_while(move |f| f.0 == key)
             .filter(|f| f.1 != NO_VALUE)
             .map(move |f| &*self.keys[key as usize].values[f.1 as usize].lower)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn live_value_count(&self, key: &str) -> usize {
-        self.key_index(key).map_or(0, |k| k.by_lower.len())
     }
 }
 
@@ -353,6 +327,10 @@ mod tests {
                "spec": {"type": ty}})
     }
 
+    fn distinct(idx: &CatalogIndex, key: &str) -> usize {
+        idx.key_index(key).map_or(0, KeyIndex::distinct_values)
+    }
+
     #[test]
     fn diff_splits_gone_and_added() {
         assert_eq!(diff(&[1, 3, 5], &[2, 3, 6]), (vec![1, 5], vec![2, 6]));
@@ -360,30 +338,76 @@ mod tests {
     }
 
     #[test]
-    fn replacing_frees_unused_values_and_reuses_slots() {
+    fn replacing_updates_postings_and_frees_unused_values() {
         let mut idx = CatalogIndex::new();
         idx.upsert(entity("a", "Service")).unwrap();
         idx.upsert(entity("a", "Website")).unwrap();
-        assert_eq!(idx.live_value_count("spec.type"), 1);
+        assert_eq!(distinct(&idx, "spec.type"), 1);
         let ty = idx.key_index("spec.type").unwrap();
         assert!(ty.postings_for("service").is_empty());
         assert_eq!(ty.postings_for("website"), vec![&[0u32][..]]);
-
-        assert!(idx.remove("component:default/a"));
-        assert_eq!(idx.live_value_count("spec.type"), 0);
-        assert!(idx.key_index("spec.type").unwrap().exists.is_empty());
-        idx.upsert(entity("b", "Service")).unwrap();
-        assert_eq!(idx.slots.len(), 1, "slot of the removed entity is reused");
+        assert_eq!(idx.slots.len(), 1);
     }
 
     #[test]
-    fn originals_sharing_a_lower_case_value_are_kept_apart() {
+    fn remove_tombstones_and_compaction_renumbers() {
         let mut idx = CatalogIndex::new();
-        idx.upsert(entity("a", "Service")).unwrap();
-        idx.upsert(entity("b", "service")).unwrap();
+        for i in 0..10 {
+            idx.upsert(entity(&format!("e{i}"), if i % 2 == 0 { "even" } else { "odd" }))
+                .unwrap();
+        }
+        for i in [0, 1, 2, 5] {
+            assert!(idx.remove(&format!("component:default/e{i}")));
+        }
+        assert_eq!((idx.slots.len(), idx.dead_slots()), (10, 4));
+        assert!(!idx.live.contains(0) && idx.live.contains(3));
+        idx.compact();
+        assert_eq!((idx.slots.len(), idx.dead_slots()), (6, 0));
         let ty = idx.key_index("spec.type").unwrap();
-        assert_eq!(ty.postings_for("service").len(), 2);
-        assert_eq!(idx.first_value(1, idx.key_id("spec.type")), Some("service"));
-        assert_eq!(idx.values_of(0, idx.key_id("spec.type").unwrap()).collect::<Vec<_>>(), vec!["service"]);
+        // Live e3 e4 e6 e7 e8 e9 are now slots 0..6.
+        assert_eq!(ty.postings_for("even"), vec![&[1u32, 2, 4][..]]);
+        assert_eq!(ty.postings_for("odd"), vec![&[0u32, 3, 5][..]]);
+        assert_eq!(ty.exists, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(idx.get("component:default/e3").unwrap()["metadata"]["name"], "e3");
+        assert_eq!(idx.ordered.get("component:default/e9"), Some(&5));
+        assert_eq!(idx.get_by_uid("uid-e4").unwrap()["metadata"]["name"], "e4");
+        assert!((0..6).all(|s| idx.live.contains(s)));
+        assert_eq!(distinct(&idx, "metadata.uid"), 6, "values of dropped slots are freed");
+    }
+
+    #[test]
+    fn many_removals_trigger_compaction() {
+        let mut idx = CatalogIndex::new();
+        for i in 0..400 {
+            idx.upsert(entity(&format!("e{i}"), "t")).unwrap();
+        }
+        for i in 0..300 {
+            idx.remove(&format!("component:default/e{i}"));
+        }
+        assert!(idx.slots.len() < 400, "compacted: {}", idx.slots.len());
+        assert_eq!(idx.len(), 100);
+    }
+
+    #[test]
+    fn multi_valued_counter_follows_upserts_and_removes() {
+        let mut idx = CatalogIndex::new();
+        let tags = |t: Value| json!({"kind": "A", "metadata": {"name": "a", "tags": t}});
+        idx.upsert(tags(json!(["x", "y"]))).unwrap();
+        assert_eq!(idx.key_index("metadata.tags").unwrap().multi_valued, 1);
+        idx.upsert(tags(json!(["x"]))).unwrap();
+        assert_eq!(idx.key_index("metadata.tags").unwrap().multi_valued, 0);
+        idx.upsert(tags(json!(["x", "z"]))).unwrap();
+        idx.remove("a:default/a");
+        assert_eq!(idx.key_index("metadata.tags").unwrap().multi_valued, 0);
+    }
+
+    #[test]
+    fn first_value_skips_null_and_keeps_document_order() {
+        let mut idx = CatalogIndex::new();
+        idx.upsert(json!({"kind": "A", "metadata": {"name": "a", "tags": [null, "Beta", "alpha"]}}))
+            .unwrap();
+        let k = idx.key_id("metadata.tags");
+        assert_eq!(idx.first_value(0, k), Some("beta"));
+        assert_eq!(idx.values_of(0, k.unwrap()).collect::<Vec<_>>(), vec!["beta", "alpha"]);
     }
 }

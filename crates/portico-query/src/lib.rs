@@ -17,9 +17,11 @@ mod fields;
 mod filter;
 mod flatten;
 mod index;
+mod keys;
 mod order;
 mod postings;
 mod query;
+mod walk;
 
 pub use fields::{parse_fields, select_fields};
 pub use filter::{EntityFilter, FullTextFilter};

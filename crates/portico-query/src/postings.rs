@@ -53,6 +53,19 @@ pub(crate) fn intersect(mut lists: Vec<&[u32]>) -> Vec<u32> {
     acc
 }
 
+/// Items of `a` not in `b`.
+pub(crate) fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut rest = b;
+    a.iter()
+        .copied()
+        .filter(|&x| {
+            let at = gallop(rest, x);
+            rest = &rest[at..];
+            rest.first() != Some(&x)
+        })
+        .collect()
+}
+
 /// Union of two sorted lists.
 pub(crate) fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len() + b.len());
@@ -105,12 +118,27 @@ pub(crate) fn union_all(mut lists: Vec<Vec<u32>>) -> Vec<u32> {
     acc
 }
 
-/// Membership bitmap over slot ids, for counting a posting list against a filtered set.
+/// Membership bitmap over slot ids.
+#[derive(Default, Clone)]
 pub(crate) struct SlotSet {
     words: Vec<u64>,
 }
 
 impl SlotSet {
+    pub(crate) fn insert(&mut self, slot: u32) {
+        let w = slot as usize / 64;
+        if self.words.len() <= w {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1 << (slot % 64);
+    }
+
+    pub(crate) fn remove(&mut self, slot: u32) {
+        if let Some(w) = self.words.get_mut(slot as usize / 64) {
+            *w &= !(1 << (slot % 64));
+        }
+    }
+
     pub(crate) fn new(capacity: usize, slots: &[u32]) -> Self {
         let mut words = vec![0u64; capacity.div_ceil(64)];
         for &s in slots {
@@ -178,8 +206,17 @@ mod tests {
 
     #[test]
     fn slot_set_membership() {
-        let s = SlotSet::new(130, &[0, 64, 129]);
+        let mut s = SlotSet::new(130, &[0, 64, 129]);
         assert!(s.contains(0) && s.contains(64) && s.contains(129));
         assert!(!s.contains(1) && !s.contains(128) && !s.contains(5000));
+        s.insert(5000);
+        s.remove(64);
+        assert!(s.contains(5000) && !s.contains(64));
+    }
+
+    #[test]
+    fn difference_keeps_items_missing_from_b() {
+        assert_eq!(difference(&[1, 2, 3, 7, 9], &[2, 3, 4, 9]), vec![1, 7]);
+        assert_eq!(difference(&[1, 2], &[]), vec![1, 2]);
     }
 }

@@ -1,6 +1,5 @@
 //! Listing and by-query paging: ordering, offsets and keyset cursors.
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -10,6 +9,7 @@ use crate::cursor::{self, Direction, Position};
 use crate::filter::{EntityFilter, FullTextFilter};
 use crate::index::CatalogIndex;
 use crate::order::SortField;
+use crate::walk::{Bound, Plan};
 use crate::QueryError;
 
 /// One facet value and how many matching entities have it.
@@ -97,135 +97,20 @@ impl QueryRequest {
     }
 }
 
-/// The matching slots with their sort values precomputed, so comparisons during selection are
-/// plain string comparisons.
-struct Sorted<'a> {
-    index: &'a CatalogIndex,
-    slots: Vec<u32>,
-    descending: Vec<bool>,
-    /// `descending.len()` values per slot, row-major.
-    values: Vec<Option<&'a str>>,
-}
-
-fn compare(
-    descending: &[bool],
-    a_values: &[Option<&str>],
-    a_key: &str,
-    b_values: &[Option<&str>],
-    b_key: &str,
-) -> Ordering {
-    for (i, &desc) in descending.iter().enumerate() {
-        let o = match (a_values[i], b_values[i]) {
-            (Some(a), Some(b)) if desc => b.cmp(a),
-            (Some(a), Some(b)) => a.cmp(b),
-            // Missing values go last whatever the direction.
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    a_key.cmp(b_key)
-}
-
-impl<'a> Sorted<'a> {
-    fn new(index: &'a CatalogIndex, slots: Vec<u32>, order: &[SortField]) -> Self {
-        let keys: Vec<Option<u32>> = order
-            .iter()
-            .map(|o| index.key_id(&o.field.to_lowercase()))
-            .collect();
-        let mut values = Vec::with_capacity(slots.len() * keys.len());
-        for &slot in &slots {
-            for &k in &keys {
-                values.push(index.first_value(slot, k));
-            }
-        }
-        Sorted {
-            index,
-            slots,
-            descending: order.iter().map(|o| o.descending).collect(),
-            values,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn values(&self, i: usize) -> &[Option<&'a str>] {
-        let n = self.descending.len();
-        &self.values[i * n..(i + 1) * n]
-    }
-
-    fn key(&self, i: usize) -> &str {
-        self.index
-            .slot(self.slots[i])
-            .map_or("", |s| &s.entity_ref)
-    }
-
-    fn cmp(&self, a: usize, b: usize) -> Ordering {
-        compare(&self.descending, self.values(a), self.key(a), self.values(b), self.key(b))
-    }
-
-    fn cmp_position(&self, i: usize, pos: &Position) -> Ordering {
-        let theirs: Vec<Option<&str>> = pos.values.iter().map(|v| v.as_deref()).collect();
-        compare(&self.descending, self.values(i), self.key(i), &theirs, &pos.key)
-    }
-
-    /// The `n` first of `items` in order.
-    fn first_n(&self, items: &mut Vec<usize>, n: usize) {
-        if items.len() > n {
-            if n == 0 {
-                items.clear();
-                return;
-            }
-            items.select_nth_unstable_by(n, |&a, &b| self.cmp(a, b));
-            items.truncate(n);
-        }
-        items.sort_unstable_by(|&a, &b| self.cmp(a, b));
-    }
-
-    /// The `n` last of `items` in order.
-    fn last_n(&self, items: &mut Vec<usize>, n: usize) {
-        if items.len() > n {
-            let skip = items.len() - n;
-            items.select_nth_unstable_by(skip, |&a, &b| self.cmp(a, b));
-            items.drain(..skip);
-        }
-        items.sort_unstable_by(|&a, &b| self.cmp(a, b));
-    }
-
-    fn position(&self, i: usize, direction: Direction) -> Position {
-        Position {
-            direction,
-            values: self.values(i).iter().map(|v| v.map(str::to_owned)).collect(),
-            key: self.key(i).to_owned(),
-            inclusive: false,
-        }
-    }
-
-    fn entity(&self, i: usize) -> Option<Arc<Value>> {
-        self.index.slot(self.slots[i]).map(|s| s.entity.clone())
-    }
-}
-
 impl CatalogIndex {
     /// Legacy listing: matching entities in order, from `offset`, at most `limit` of them.
     pub fn list(&self, req: &ListRequest) -> ListPage {
-        let sorted = Sorted::new(self, self.eval_filter(&req.filter), &req.order);
-        let mut items: Vec<usize> = (0..sorted.len()).collect();
+        let plan = Plan::new(self, &req.order, self.eval_filter(&req.filter));
         let end = req.limit.map_or(usize::MAX, |l| req.offset.saturating_add(l));
-        sorted.first_n(&mut items, end);
-        let has_more = sorted.len() > end;
+        let found = plan.collect(Direction::Next, None, end.saturating_add(1));
         ListPage {
-            items: items
+            has_more: found.len() > end,
+            items: found
                 .into_iter()
+                .take(end)
                 .skip(req.offset)
-                .filter_map(|i| sorted.entity(i))
+                .filter_map(|s| self.entity_at(s))
                 .collect(),
-            has_more,
         }
     }
 
@@ -236,50 +121,35 @@ impl CatalogIndex {
         if let Some(ft) = &req.full_text {
             matched = self.apply_full_text(matched, ft, &req.order);
         }
-        let total_items = matched.len();
         let mut page = QueryPage {
             items: Vec::new(),
-            total_items,
+            total_items: matched.len(),
             next_cursor: None,
             prev_cursor: None,
         };
         if req.limit == 0 {
             return page;
         }
-        let sorted = Sorted::new(self, matched, &req.order);
-        let all = 0..sorted.len();
-        let (items, has_prev, has_next) = match &req.position {
-            None => {
-                let mut items: Vec<usize> = all.collect();
+        let plan = Plan::new(self, &req.order, matched);
+        let bound = req.position.as_ref().map(Bound::of);
+        let want = req.limit.saturating_add(1);
+        let (items, has_prev, has_next) = match (&req.position, &bound) {
+            (Some(pos), Some(b)) if pos.direction == Direction::Prev => {
+                let mut items = plan.collect(Direction::Prev, Some(b), want);
                 let more = items.len() > req.limit;
-                sorted.first_n(&mut items, req.limit);
-                (items, false, more)
-            }
-            Some(pos) if pos.direction == Direction::Next => {
-                let mut items: Vec<usize> = all
-                    .filter(|&i| match sorted.cmp_position(i, pos) {
-                        Ordering::Greater => true,
-                        Ordering::Equal => pos.inclusive,
-                        Ordering::Less => false,
-                    })
-                    .collect();
-                let before = items.len() < sorted.len();
-                let more = items.len() > req.limit;
-                sorted.first_n(&mut items, req.limit);
-                (items, before, more)
-            }
-            Some(pos) => {
-                let mut items: Vec<usize> = all
-                    .filter(|&i| match sorted.cmp_position(i, pos) {
-                        Ordering::Less => true,
-                        Ordering::Equal => pos.inclusive,
-                        Ordering::Greater => false,
-                    })
-                    .collect();
-                let after = items.len() < sorted.len();
-                let more = items.len() > req.limit;
-                sorted.last_n(&mut items, req.limit);
+                items.truncate(req.limit);
+                items.reverse();
+                let after = !plan.collect(Direction::Next, Some(&b.complement()), 1).is_empty();
                 (items, more, after)
+            }
+            _ => {
+                let mut items = plan.collect(Direction::Next, bound.as_ref(), want);
+                let more = items.len() > req.limit;
+                items.truncate(req.limit);
+                let before = bound.as_ref().is_some_and(|b| {
+                    !plan.collect(Direction::Prev, Some(&b.complement()), 1).is_empty()
+                });
+                (items, before, more)
             }
         };
 
@@ -292,13 +162,23 @@ impl CatalogIndex {
                 position,
             )
         };
+        let position = |slot: u32, direction: Direction| Position {
+            direction,
+            values: plan
+                .values_of(slot)
+                .into_iter()
+                .map(|v| v.map(str::to_owned))
+                .collect(),
+            key: plan.key_of(slot).to_owned(),
+            inclusive: false,
+        };
         match (items.first(), items.last()) {
             (Some(&first), Some(&last)) => {
                 if has_next {
-                    page.next_cursor = Some(encode(sorted.position(last, Direction::Next)));
+                    page.next_cursor = Some(encode(position(last, Direction::Next)));
                 }
                 if has_prev {
-                    page.prev_cursor = Some(encode(sorted.position(first, Direction::Prev)));
+                    page.prev_cursor = Some(encode(position(first, Direction::Prev)));
                 }
             }
             _ => {
@@ -313,32 +193,19 @@ impl CatalogIndex {
                         inclusive: !pos.inclusive,
                         ..pos.clone()
                     };
-                    let cursor = Some(encode(flipped));
                     match pos.direction {
-                        Direction::Next if has_prev => page.prev_cursor = cursor,
-                        Direction::Prev if has_next => page.next_cursor = cursor,
+                        Direction::Next if has_prev => page.prev_cursor = Some(encode(flipped)),
+                        Direction::Prev if has_next => page.next_cursor = Some(encode(flipped)),
                         _ => {}
                     }
                 }
             }
         }
-        page.items = items.into_iter().filter_map(|i| sorted.entity(i)).collect();
+        page.items = items.into_iter().filter_map(|s| self.entity_at(s)).collect();
         page
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compare_puts_missing_last_in_both_directions() {
-        let asc = [false];
-        let desc = [true];
-        assert_eq!(compare(&asc, &[Some("a")], "x", &[None], "a"), Ordering::Less);
-        assert_eq!(compare(&desc, &[Some("a")], "x", &[None], "a"), Ordering::Less);
-        assert_eq!(compare(&desc, &[Some("a")], "x", &[Some("b")], "a"), Ordering::Greater);
-        assert_eq!(compare(&asc, &[None], "a", &[None], "b"), Ordering::Less);
-        assert_eq!(compare(&[], &[], "b", &[], "a"), Ordering::Greater);
+    fn entity_at(&self, slot: u32) -> Option<Arc<Value>> {
+        self.slot(slot).map(|s| s.entity.clone())
     }
 }

@@ -76,7 +76,10 @@ impl Default for Config {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { host: "127.0.0.1".to_string(), port: 7007 }
+        ServerConfig {
+            host: "127.0.0.1".to_string(),
+            port: 7007,
+        }
     }
 }
 
@@ -103,14 +106,22 @@ impl Config {
         let mut config = match path {
             None => Config::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| ConfigError::Read { path: p.display().to_string(), message: e.to_string() })?;
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
                 serde_yaml::from_str::<Option<Config>>(&text)
-                    .map_err(|e| ConfigError::Parse { path: p.display().to_string(), message: e.to_string() })?
+                    .map_err(|e| ConfigError::Parse {
+                        path: p.display().to_string(),
+                        message: e.to_string(),
+                    })?
                     .unwrap_or_default()
             }
         };
-        if path.is_none() && config.catalog.locations.is_empty() && Path::new(EXAMPLE_CATALOG).exists() {
+        if path.is_none()
+            && config.catalog.locations.is_empty()
+            && Path::new(EXAMPLE_CATALOG).exists()
+        {
             config.catalog.locations.push(LocationConfig {
                 location_type: "file".to_string(),
                 target: EXAMPLE_CATALOG.to_string(),

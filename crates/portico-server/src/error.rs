@@ -4,7 +4,7 @@
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use portico_catalog::CatalogError;
 use portico_query::QueryError;
 use portico_store::StoreError;
@@ -20,26 +20,48 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn input(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, name: "InputError", message: message.into() }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            name: "InputError",
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::NOT_FOUND, name: "NotFoundError", message: message.into() }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            name: "NotFoundError",
+            message: message.into(),
+        }
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::CONFLICT, name: "ConflictError", message: message.into() }
+        ApiError {
+            status: StatusCode::CONFLICT,
+            name: "ConflictError",
+            message: message.into(),
+        }
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, name: "ServiceUnavailableError", message: message.into() }
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            name: "ServiceUnavailableError",
+            message: message.into(),
+        }
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, name: "Error", message: message.into() }
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            name: "Error",
+            message: message.into(),
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(m) => ApiError::unavailable(format!("database unavailable: {m}")),
+            StoreError::Unavailable(m) => {
+                ApiError::unavailable(format!("database unavailable: {m}"))
+            }
             StoreError::Conflict(m) => ApiError::conflict(m),
             other => ApiError::internal(other.to_string()),
         }
@@ -96,13 +118,26 @@ impl ResponseError for ApiError {
         if self.status.is_server_error() {
             tracing::error!(name = self.name, message = %self.message, "request failed");
         }
-        let mut res = HttpResponse::build(self.status).json(envelope(self.name, &self.message, self.status, None));
-        res.extensions_mut().insert(ErrorMarker { name: self.name, message: self.message.clone() });
+        let mut res = HttpResponse::build(self.status).json(envelope(
+            self.name,
+            &self.message,
+            self.status,
+            None,
+        ));
+        res.extensions_mut().insert(ErrorMarker {
+            name: self.name,
+            message: self.message.clone(),
+        });
         res
     }
 }
 
-fn envelope(name: &str, message: &str, status: StatusCode, request: Option<(&str, &str)>) -> serde_json::Value {
+fn envelope(
+    name: &str,
+    message: &str,
+    status: StatusCode,
+    request: Option<(&str, &str)>,
+) -> serde_json::Value {
     let mut body = json!({
         "error": { "name": name, "message": message },
         "response": { "statusCode": status.as_u16() },
@@ -128,19 +163,31 @@ pub fn with_request_info(res: ServiceResponse) -> ServiceResponse {
 
 /// Routes nobody serves answer in the same envelope.
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("No route for {} {}", req.method(), req.path())))
+    Err(ApiError::not_found(format!(
+        "No route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }
 
 /// JSON and query extractor failures are the client's: 400 in our envelope.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::input(format!("invalid JSON body: {err}")).into()
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::input(format!("invalid query: {err}")).into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::input(format!("invalid path: {err}")).into()
 }
-

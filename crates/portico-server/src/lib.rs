@@ -33,7 +33,10 @@ pub enum StartError {
     #[error(transparent)]
     Catalog(#[from] portico_catalog::CatalogError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// Opens the store and the catalog, and registers the configured locations.
@@ -43,7 +46,10 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
     let store = Store::open(&config.database_url())?;
     let catalog_config = CatalogConfig {
         orphan_strategy: config.catalog.orphan_strategy,
-        read: ReadOptions { max_file_bytes: config.catalog.max_file_bytes, ..ReadOptions::default() },
+        read: ReadOptions {
+            max_file_bytes: config.catalog.max_file_bytes,
+            ..ReadOptions::default()
+        },
     };
     let catalog = Arc::new(Catalog::open(store, catalog_config)?);
     for loc in &config.catalog.locations {
@@ -53,7 +59,9 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
                 entities = added.entities.len(),
                 "configured location loaded"
             ),
-            Err(e) => tracing::error!(target = %loc.target, error = %e, "configured location failed"),
+            Err(e) => {
+                tracing::error!(target = %loc.target, error = %e, "configured location failed")
+            }
         }
     }
     Ok(catalog)
@@ -61,13 +69,17 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
 
 /// Registers every route, extractor config and the error envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(error::json_error))
-        .app_data(web::QueryConfig::default().error_handler(error::query_error))
-        .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .service(routes::health::healthz)
-        .service(routes::health::readyz)
-        .configure(routes::catalog::configure)
-        .default_service(web::to(error::not_found));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(4 * 1024 * 1024)
+            .error_handler(error::json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(error::query_error))
+    .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .service(routes::health::healthz)
+    .service(routes::health::readyz)
+    .configure(routes::catalog::configure)
+    .default_service(web::to(error::not_found));
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).
@@ -95,7 +107,11 @@ pub struct Background {
 }
 
 impl Background {
-    pub fn spawn(catalog: Arc<Catalog>, sync_every: Duration, refresh_every: Option<Duration>) -> Background {
+    pub fn spawn(
+        catalog: Arc<Catalog>,
+        sync_every: Duration,
+        refresh_every: Option<Duration>,
+    ) -> Background {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()

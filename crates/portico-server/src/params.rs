@@ -16,19 +16,29 @@ impl Params {
 
     /// Every value of a repeatable parameter, in order.
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// The last value of a parameter (later ones override, as in most servers).
     pub fn one(&self, key: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn number(&self, key: &str) -> Result<Option<usize>, ApiError> {
         match self.one(key) {
             None => Ok(None),
             Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
-                ApiError::input(format!("Invalid {key} \"{v}\": expected a non-negative integer"))
+                ApiError::input(format!(
+                    "Invalid {key} \"{v}\": expected a non-negative integer"
+                ))
             }),
         }
     }
@@ -38,7 +48,9 @@ impl Params {
             None => Ok(false),
             Some("true") | Some("") => Ok(true),
             Some("false") => Ok(false),
-            Some(v) => Err(ApiError::input(format!("Invalid {key} \"{v}\": expected true or false"))),
+            Some(v) => Err(ApiError::input(format!(
+                "Invalid {key} \"{v}\": expected true or false"
+            ))),
         }
     }
 }

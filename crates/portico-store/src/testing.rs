@@ -55,8 +55,9 @@ impl TestDb {
             .ok()
             .filter(|url| !url.trim().is_empty())?;
         let schema = format!("portico_t_{}", uuid::Uuid::new_v4().simple());
-        let url = crate::create_schema(&admin_url, &schema)
-            .unwrap_or_else(|err| panic!("create test schema {schema} via {DATABASE_URL_VAR}: {err}"));
+        let url = crate::create_schema(&admin_url, &schema).unwrap_or_else(|err| {
+            panic!("create test schema {schema} via {DATABASE_URL_VAR}: {err}")
+        });
         let store =
             Store::open(&url).unwrap_or_else(|err| panic!("open test database {url}: {err}"));
         Some(TestDb {

@@ -1,6 +1,8 @@
 //! Walking a location's tree: the root target, each file's documents, and the
 //! targets of every Location entity found, depth first.
 
+mod targets;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -35,9 +37,14 @@ pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRe
         message: format!("cannot resolve a relative path: {err}"),
     })?;
     let (root_dir, root_files) = root_files(spec, &cwd, opts)?;
+    // A glob root has no one file: the generated entity names the pattern.
+    let root_file = match root_files.as_slice() {
+        [one] if !files::is_glob(&spec.target) => one.clone(),
+        _ => join_normalized(&cwd, &spec.target),
+    };
 
     let mut reader = Reader::new(spec, opts, root_dir);
-    let root_ref = reader.push_root(spec, &root_files);
+    let root_ref = reader.push_root(spec, &root_file);
     for path in root_files {
         let parent = Parent {
             index: 0,
@@ -47,7 +54,15 @@ pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRe
         };
         reader.read_file(&path, &parent, None);
     }
-    Ok(reader.finish())
+    let read = reader.finish();
+    tracing::debug!(
+        location = %spec,
+        files = read.files_read.len(),
+        entities = read.entities.len(),
+        complete = read.complete,
+        "read location"
+    );
+    Ok(read)
 }
 
 /// The root target's files (one, or a glob's matches) and the canonical
@@ -212,7 +227,7 @@ impl<'o> Reader<'o> {
     }
 
     /// The generated Location entity that stands for the registered location.
-    fn push_root(&mut self, spec: &LocationSpec, files: &[PathBuf]) -> String {
+    fn push_root(&mut self, spec: &LocationSpec, file: &Path) -> String {
         let raw = json!({
             "apiVersion": "backstage.io/v1alpha1",
             "kind": "Location",
@@ -232,10 +247,7 @@ impl<'o> Reader<'o> {
             &generated_location_name(spec),
         )
         .key();
-        let file = files
-            .first()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file = file.to_string_lossy().into_owned();
         let mut processed = ProcessedEntity {
             entity_ref: key.clone(),
             entity: None,
@@ -316,11 +328,15 @@ impl<'o> Reader<'o> {
             return;
         }
         if let Some(first) = self.visited.get(&canonical) {
+            let alias = if first.as_path() == path {
+                String::new()
+            } else {
+                format!(" as {}", first.display())
+            };
             let msg = format!(
-                "target {} (resolved to {}) is {}, which this location already read; it is read once",
+                "target {} (resolved to {}) was already read by this location{alias}; it is read once",
                 parent.target,
                 path.display(),
-                first.display()
             );
             self.parent_problem(parent, at_parent(Severity::Warning, msg));
             return;
@@ -491,115 +507,6 @@ impl<'o> Reader<'o> {
         }
         processed.problems = problems;
         processed
-    }
-
-    /// Reads the targets of the Location entity at `index`.
-    fn follow_targets(&mut self, index: usize, key: &str, doc: &DocText<'_>, dir: &Path) {
-        let Some(entity) = self.entities.get(index).and_then(|p| p.entity.as_ref()) else {
-            return;
-        };
-        let spec = entity.spec.clone().unwrap_or_default();
-        // Nested locations default to the type of the one holding them: "file".
-        let location_type = spec
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("file")
-            .to_string();
-        let optional = spec.get("presence").and_then(Value::as_str) == Some("optional");
-        let mut targets: Vec<(String, Option<String>)> = Vec::new();
-        let mut bad = Vec::new();
-        match spec.get("target") {
-            Some(Value::String(t)) => targets.push(("spec.target".into(), Some(t.clone()))),
-            Some(_) => bad.push("spec.target".to_string()),
-            None => {}
-        }
-        match spec.get("targets") {
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    targets.push((
-                        format!("spec.targets[{i}]"),
-                        item.as_str().map(str::to_string),
-                    ));
-                }
-            }
-            Some(_) => bad.push("spec.targets".to_string()),
-            None => {}
-        }
-        let mut problems = Vec::new();
-        for field in bad {
-            let msg = format!("\"{field}\" must be a string (spec.targets: a list of strings)");
-            problems.push(doc.problem(Severity::Error, Some(&field), msg));
-        }
-        if location_type != "file" && !targets.is_empty() {
-            let msg = format!(
-                "\"spec.type\" {location_type:?} is not supported for nested locations yet; \
-                 only \"file\" targets are read"
-            );
-            problems.push(doc.problem(Severity::Error, Some("spec.type"), msg));
-            self.complete = false;
-            targets.clear();
-        }
-        for (field, target) in &targets {
-            let Some(target) = target else {
-                let msg = format!("\"{field}\" must be a string");
-                problems.push(doc.problem(Severity::Error, Some(field), msg));
-                continue;
-            };
-            let parent = Parent {
-                index,
-                key,
-                field,
-                target,
-            };
-            if files::is_glob(target) {
-                self.follow_glob(&parent, doc, dir, &mut problems);
-                continue;
-            }
-            let path = join_normalized(dir, target);
-            if path.exists() {
-                self.read_file(&path, &parent, Some(doc));
-            } else if !optional {
-                let msg = format!(
-                    "target {target} (resolved to {}) does not exist",
-                    path.display()
-                );
-                problems.push(doc.problem(Severity::Warning, Some(field), msg));
-                self.complete = false;
-            }
-        }
-        if let Some(entity) = self.entities.get_mut(index) {
-            entity.problems.extend(problems);
-        }
-    }
-
-    fn follow_glob(
-        &mut self,
-        parent: &Parent<'_>,
-        doc: &DocText<'_>,
-        dir: &Path,
-        problems: &mut Vec<Problem>,
-    ) {
-        let cap = self.opts.max_files.saturating_add(1);
-        match files::expand_glob(dir, parent.target, cap) {
-            Ok(paths) if paths.is_empty() => {
-                let shown = join_normalized(dir, parent.target);
-                let msg = format!(
-                    "target {} (resolved to {}) matches no files",
-                    parent.target,
-                    shown.display()
-                );
-                problems.push(doc.problem(Severity::Warning, Some(parent.field), msg));
-            }
-            Ok(paths) => {
-                for path in paths {
-                    self.read_file(&path, parent, Some(doc));
-                }
-            }
-            Err(msg) => {
-                let msg = format!("target {}: {msg}", parent.target);
-                problems.push(doc.problem(Severity::Error, Some(parent.field), msg));
-            }
-        }
     }
 }
 

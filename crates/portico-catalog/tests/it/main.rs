@@ -4,6 +4,7 @@
 
 mod support;
 
+mod pipeline;
 mod read_backstage;
 mod read_bad_input;
 mod read_placeholders;

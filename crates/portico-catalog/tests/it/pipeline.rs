@@ -8,17 +8,24 @@ use portico_store::testing::TestDb;
 use serde_json::Value;
 
 fn examples() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/backstage-examples/catalog-model");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/backstage-examples/catalog-model");
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipped: Backstage's example catalog is not at {}", dir.display());
+        eprintln!(
+            "skipped: Backstage's example catalog is not at {}",
+            dir.display()
+        );
         None
     }
 }
 
 fn relations(catalog: &Catalog, key: &str, relation_type: &str) -> Vec<String> {
-    let entity = catalog.index().get(key).unwrap_or_else(|| panic!("{key} is in the catalog"));
+    let entity = catalog
+        .index()
+        .get(key)
+        .unwrap_or_else(|| panic!("{key} is in the catalog"));
     let mut out: Vec<String> = entity["relations"]
         .as_array()
         .map(|rels| {
@@ -37,7 +44,11 @@ fn backstage_example_catalog_ingests_with_zero_errors_and_backstage_relations() 
     let Some(dir) = examples() else { return };
     for db in TestDb::all() {
         let catalog = Catalog::open(db.store().clone(), CatalogConfig::default()).unwrap();
-        let mut roots = vec![dir.join("all.yaml"), dir.join("acme/org.yaml"), dir.join("components/different-namespace.yaml")];
+        let mut roots = vec![
+            dir.join("all.yaml"),
+            dir.join("acme/org.yaml"),
+            dir.join("components/different-namespace.yaml"),
+        ];
         let mut apis: Vec<PathBuf> = std::fs::read_dir(dir.join("apis"))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -50,8 +61,10 @@ fn backstage_example_catalog_ingests_with_zero_errors_and_backstage_relations() 
             let added = catalog
                 .add_location("file", &root.to_string_lossy(), AddMode::Strict)
                 .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
-            let errors: Vec<_> =
-                Catalog::location_problems(&added.location).into_iter().filter(|p| p.level == "error").collect();
+            let errors: Vec<_> = Catalog::location_problems(&added.location)
+                .into_iter()
+                .filter(|p| p.level == "error")
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", root.display());
         }
         assert!(catalog.failed_entities().unwrap().is_empty());
@@ -60,32 +73,94 @@ fn backstage_example_catalog_ingests_with_zero_errors_and_backstage_relations() 
         let files_entities = 66;
         assert_eq!(catalog.index().len(), files_entities + roots.len());
 
-        assert_eq!(relations(&catalog, "component:default/artist-lookup", "ownedBy"), vec!["group:default/team-a"]);
-        assert_eq!(relations(&catalog, "component:default/artist-lookup", "partOf"), vec!["system:default/artist-engagement-portal"]);
-        assert_eq!(relations(&catalog, "component:default/wayback-archive-storage", "partOf"), vec!["component:default/wayback-archive"]);
-        assert_eq!(relations(&catalog, "component:default/wayback-search", "consumesApi"), vec!["api:default/wayback-archive"]);
-        assert_eq!(relations(&catalog, "api:default/wayback-archive", "apiConsumedBy"), vec!["component:default/wayback-search"]);
-        assert_eq!(relations(&catalog, "api:default/wayback-archive", "apiProvidedBy"), vec!["component:default/wayback-archive"]);
+        assert_eq!(
+            relations(&catalog, "component:default/artist-lookup", "ownedBy"),
+            vec!["group:default/team-a"]
+        );
+        assert_eq!(
+            relations(&catalog, "component:default/artist-lookup", "partOf"),
+            vec!["system:default/artist-engagement-portal"]
+        );
+        assert_eq!(
+            relations(
+                &catalog,
+                "component:default/wayback-archive-storage",
+                "partOf"
+            ),
+            vec!["component:default/wayback-archive"]
+        );
+        assert_eq!(
+            relations(&catalog, "component:default/wayback-search", "consumesApi"),
+            vec!["api:default/wayback-archive"]
+        );
+        assert_eq!(
+            relations(&catalog, "api:default/wayback-archive", "apiConsumedBy"),
+            vec!["component:default/wayback-search"]
+        );
+        assert_eq!(
+            relations(&catalog, "api:default/wayback-archive", "apiProvidedBy"),
+            vec!["component:default/wayback-archive"]
+        );
         assert_eq!(
             relations(&catalog, "component:default/petstore", "providesApi"),
-            vec!["api:default/hello-world", "api:default/petstore", "api:default/streetlights"]
+            vec![
+                "api:default/hello-world",
+                "api:default/petstore",
+                "api:default/streetlights"
+            ]
         );
-        assert_eq!(relations(&catalog, "system:default/audio-playback", "partOf"), vec!["domain:default/playback"]);
-        assert_eq!(relations(&catalog, "group:default/backstage", "parentOf"), vec!["group:default/team-a", "group:default/team-b"]);
-        assert_eq!(relations(&catalog, "group:default/team-b", "childOf"), vec!["group:default/backstage"]);
-        assert!(relations(&catalog, "group:default/team-b", "hasMember").contains(&"user:default/amelia.park".to_string()));
-        assert_eq!(relations(&catalog, "user:default/amelia.park", "memberOf"), vec!["group:default/team-b"]);
+        assert_eq!(
+            relations(&catalog, "system:default/audio-playback", "partOf"),
+            vec!["domain:default/playback"]
+        );
+        assert_eq!(
+            relations(&catalog, "group:default/backstage", "parentOf"),
+            vec!["group:default/team-a", "group:default/team-b"]
+        );
+        assert_eq!(
+            relations(&catalog, "group:default/team-b", "childOf"),
+            vec!["group:default/backstage"]
+        );
+        assert!(relations(&catalog, "group:default/team-b", "hasMember")
+            .contains(&"user:default/amelia.park".to_string()));
+        assert_eq!(
+            relations(&catalog, "user:default/amelia.park", "memberOf"),
+            vec!["group:default/team-b"]
+        );
         // A ref with a namespace keeps it; the referring entity's namespace is the default.
-        assert_eq!(relations(&catalog, "component:alternative/different-namespace", "ownedBy"), vec!["group:default/team-a"]);
-        assert!(relations(&catalog, "group:default/team-a", "ownerOf").contains(&"component:alternative/different-namespace".to_string()));
+        assert_eq!(
+            relations(
+                &catalog,
+                "component:alternative/different-namespace",
+                "ownedBy"
+            ),
+            vec!["group:default/team-a"]
+        );
+        assert!(relations(&catalog, "group:default/team-a", "ownerOf")
+            .contains(&"component:alternative/different-namespace".to_string()));
         // Placeholders: the local one resolved, remote ones left with a warning.
         let webhook = catalog.index().get("api:default/petstore-webhook").unwrap();
-        assert!(webhook["spec"]["definition"].as_str().unwrap().contains("openapi"), "{}", webhook["spec"]["definition"]);
+        assert!(
+            webhook["spec"]["definition"]
+                .as_str()
+                .unwrap()
+                .contains("openapi"),
+            "{}",
+            webhook["spec"]["definition"]
+        );
         let spotify = catalog.index().get("api:default/spotify").unwrap();
-        assert_eq!(spotify["status"]["items"][0]["level"], "warning", "{}", spotify["status"]);
+        assert_eq!(
+            spotify["status"]["items"][0]["level"], "warning",
+            "{}",
+            spotify["status"]
+        );
         // The missing all-apis.yaml is reported on the root Location, not fatal.
         let all = catalog.index().get("location:default/example-all").unwrap();
-        assert!(all["status"]["items"].to_string().contains("all-apis.yaml"), "{}", all["status"]);
+        assert!(
+            all["status"]["items"].to_string().contains("all-apis.yaml"),
+            "{}",
+            all["status"]
+        );
     }
 }
 
@@ -95,12 +170,26 @@ fn the_intentionally_invalid_example_is_refused_with_both_errors() {
     let db = TestDb::sqlite();
     let catalog = Catalog::open(db.store().clone(), CatalogConfig::default()).unwrap();
     let err = catalog
-        .add_location("file", &dir.join("components/invalid-component.yaml").to_string_lossy(), AddMode::Strict)
+        .add_location(
+            "file",
+            &dir.join("components/invalid-component.yaml")
+                .to_string_lossy(),
+            AddMode::Strict,
+        )
         .unwrap_err();
-    let CatalogError::Invalid(problems) = err else { panic!("expected Invalid, got {err:?}") };
+    let CatalogError::Invalid(problems) = err else {
+        panic!("expected Invalid, got {err:?}")
+    };
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-    assert!(text.iter().any(|t| t.contains("metadata.name") && t.contains(":4:")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains("metadata.tags[1]")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("metadata.name") && t.contains(":4:")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|t| t.contains("metadata.tags[1]")),
+        "{text:?}"
+    );
     assert!(catalog.locations().unwrap().is_empty());
     assert_eq!(catalog.index().len(), 0);
 }
@@ -115,9 +204,14 @@ fn uid_is_stable_and_etag_follows_content_across_refreshes() {
         };
         std::fs::write(&file, doc("production")).unwrap();
         let catalog = Catalog::open(db.store().clone(), CatalogConfig::default()).unwrap();
-        let added = catalog.add_location("file", &file.to_string_lossy(), AddMode::Strict).unwrap();
+        let added = catalog
+            .add_location("file", &file.to_string_lossy(), AddMode::Strict)
+            .unwrap();
         let first: Value = (*catalog.index().get("component:default/c1").unwrap()).clone();
-        assert_eq!(catalog.refresh_location(&added.location.id).unwrap(), portico_catalog::RefreshOutcome::Unchanged);
+        assert_eq!(
+            catalog.refresh_location(&added.location.id).unwrap(),
+            portico_catalog::RefreshOutcome::Unchanged
+        );
         std::fs::write(&file, doc("deprecated")).unwrap();
         catalog.refresh_location(&added.location.id).unwrap();
         let second = catalog.index().get("component:default/c1").unwrap();
@@ -127,11 +221,20 @@ fn uid_is_stable_and_etag_follows_content_across_refreshes() {
         // A second catalog over the same database (another replica) sees the
         // same state, and follows later writes through the change log.
         let replica = Catalog::open(db.store().clone(), CatalogConfig::default()).unwrap();
-        assert_eq!(replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"], "deprecated");
+        assert_eq!(
+            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            "deprecated"
+        );
         std::fs::write(&file, doc("experimental")).unwrap();
         catalog.refresh_location(&added.location.id).unwrap();
-        assert_eq!(replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"], "deprecated");
+        assert_eq!(
+            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            "deprecated"
+        );
         assert!(replica.sync().unwrap() >= 1);
-        assert_eq!(replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"], "experimental");
+        assert_eq!(
+            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            "experimental"
+        );
     }
 }

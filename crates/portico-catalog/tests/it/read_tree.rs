@@ -159,6 +159,27 @@ fn root_glob_target_reads_every_match() {
         &keys(&read)[1..],
         ["component:default/a", "component:default/b"]
     );
+    assert_eq!(read.entities[0].file, t.abs("x/*.yaml"));
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let t = Tree::new();
+    for i in 0..70 {
+        t.write(
+            &format!("l{i}.yaml"),
+            location_named(&format!("l{i}"), &[&format!("./l{}.yaml", i + 1)]),
+        );
+    }
+    t.write("l70.yaml", component("bottom", "team-a"));
+    let read = t.read("l0.yaml");
+    assert!(!read.complete);
+    let p = problem(
+        &entity(&read, "location:default/l63").problems,
+        "nested more than 64",
+    );
+    assert_eq!(p.severity, Severity::Error);
+    assert_eq!(read.files_read.len(), 64);
 }
 
 #[test]
@@ -333,11 +354,40 @@ fn same_file_by_two_paths_is_read_once() {
     let p = problem(&loc.problems, "already read");
     assert_eq!(p.severity, Severity::Warning);
     assert_eq!(p.line, Some(8));
+    assert_eq!(
+        p.message,
+        format!(
+            "target ./sub/../x.yaml (resolved to {}) was already read by this location; it is read once",
+            t.abs("x.yaml")
+        )
+    );
     assert!(
         read.problems.is_empty(),
         "no duplicate-entity error: {:?}",
         shown(&read)
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn same_file_through_a_symlink_is_read_once() {
+    let t = Tree::new();
+    t.write("all.yaml", location(&["./x.yaml", "./link.yaml"]));
+    t.write("x.yaml", component("x", "team-a"));
+    std::os::unix::fs::symlink(t.path("x.yaml"), t.path("link.yaml")).unwrap();
+    let read = t.read("all.yaml");
+    assert_eq!(read.entities.len(), 3, "{:?}", keys(&read));
+    let loc = entity(&read, "location:default/loc");
+    let p = problem(&loc.problems, "already read");
+    assert_eq!(
+        p.message,
+        format!(
+            "target ./link.yaml (resolved to {}) was already read by this location as {}; it is read once",
+            t.abs("link.yaml"),
+            t.abs("x.yaml")
+        )
+    );
+    assert!(read.problems.is_empty(), "{:?}", shown(&read));
 }
 
 #[test]

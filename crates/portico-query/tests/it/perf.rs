@@ -10,8 +10,14 @@ use serde_json::json;
 
 use crate::strings;
 
+const KINDS: [&str; 7] = ["Component", "Component", "API", "Resource", "System", "Group", "User"];
+
+fn ref_of(i: usize) -> String {
+    format!("{}:default/entity-{i:06}", KINDS[i % KINDS.len()].to_lowercase())
+}
+
 fn synthetic(i: usize) -> serde_json::Value {
-    let kinds = ["Component", "Component", "API", "Resource", "System", "Group", "User"];
+    let kinds = KINDS;
     let types = ["service", "website", "library", "openapi", "database", "grpc"];
     let kind = kinds[i % kinds.len()];
     json!({
@@ -109,6 +115,43 @@ fn perf_100k() {
     assert_eq!(idx.query(&text).total_items, 100);
     let t4 = time("full text 'ity-0123' over name+title, limit 50", 20, || idx.query(&text));
 
+    // Harder shapes: everything matches, huge tie groups, a term matching every value, a sort
+    // field nobody has, a deep cursor, and a selective filter with a sort.
+    let mut extra = Vec::new();
+    let all_by_default = QueryRequest::new(&[], vec![], None, 50).unwrap();
+    extra.push(time("by-query no filter, default order, limit 50", 20, || idx.query(&all_by_default)));
+    let by_type = QueryRequest::new(&[], vec![SortField::asc("spec.type")], None, 50).unwrap();
+    extra.push(time("by-query no filter, order spec.type (6 values), limit 50", 20, || idx.query(&by_type)));
+    let common = QueryRequest::new(
+        &[],
+        vec![SortField::asc("metadata.name")],
+        Some(FullTextFilter::new("entity", strings(&["metadata.name", "metadata.title"]))),
+        50,
+    )
+    .unwrap();
+    assert_eq!(idx.query(&common).total_items, n);
+    extra.push(time("full text 'entity' (matches all), limit 50", 20, || idx.query(&common)));
+    let nobody = QueryRequest::new(&[], vec![SortField::asc("spec.profile.displayName")], None, 50).unwrap();
+    extra.push(time("by-query order by a field no entity has, limit 50", 20, || idx.query(&nobody)));
+    let mut deep = idx.query(&by_name);
+    for _ in 0..200 {
+        deep = idx.query(&QueryRequest::from_cursor(deep.next_cursor.as_deref().unwrap(), None).unwrap());
+    }
+    let deep_req = QueryRequest::from_cursor(deep.next_cursor.as_deref().unwrap(), None).unwrap();
+    extra.push(time("by-query cursor page 202 of kind=component by name", 20, || idx.query(&deep_req)));
+    let deep_prev = QueryRequest::from_cursor(deep.prev_cursor.as_deref().unwrap(), None).unwrap();
+    extra.push(time("by-query prev cursor from page 201", 20, || idx.query(&deep_prev)));
+    let owner_sorted = QueryRequest::new(
+        &strings(&["spec.owner=group:default/team-7"]),
+        vec![SortField::desc("metadata.title")],
+        None,
+        50,
+    )
+    .unwrap();
+    extra.push(time("by-query owner=<one team> order title desc, limit 50", 20, || idx.query(&owner_sorted)));
+    let legacy_all = ListRequest::default();
+    extra.push(time("list everything (100k, no limit), default order", 3, || idx.list(&legacy_all)));
+
     let lookup = time("get by ref", 1000, || idx.get("Component:default/entity-054321"));
     assert!(lookup < Duration::from_micros(50));
 
@@ -122,8 +165,29 @@ fn perf_100k() {
         idx.remove(&format!("component:default/entity-{:06}", i * 7));
     }
     println!("remove 1000 entities: {:?}", start.elapsed());
+    // Removing a quarter of the catalog triggers one compaction along the way.
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut removed = 0;
+    for i in (0..n).filter(|i| i % 3 == 1) {
+        let t = Instant::now();
+        removed += usize::from(idx.remove(&ref_of(i)));
+        slowest = slowest.max(t.elapsed());
+    }
+    println!(
+        "remove {removed} more entities: {:?} (slowest single remove, i.e. the compaction: {slowest:?})",
+        start.elapsed()
+    );
+    let after = idx.query(&components);
+    assert_eq!(after.items.len(), 50);
+    time("by-query kind=component limit 50 after compaction", 20, || idx.query(&components));
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(rss) = status.lines().find(|l| l.starts_with("VmHWM")) {
+            println!("peak RSS of the test process: {}", rss.trim_start_matches("VmHWM:").trim());
+        }
+    }
 
-    for t in [t1, t2, t3, t4] {
+    for t in [t1, t2, t3, t4].into_iter().chain(extra.into_iter().take(7)) {
         assert!(t < Duration::from_millis(20), "{t:?}");
     }
 }

@@ -31,7 +31,10 @@ impl TestApp {
     }
 
     pub fn spawn_with(db: TestDb, orphan_strategy: OrphanStrategy) -> TestApp {
-        let config = CatalogConfig { orphan_strategy, ..CatalogConfig::default() };
+        let config = CatalogConfig {
+            orphan_strategy,
+            ..CatalogConfig::default()
+        };
         let catalog = Arc::new(Catalog::open(db.store().clone(), config).expect("catalog opens"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -44,8 +47,13 @@ impl TestApp {
                 let _ = server.await;
             })
         });
-        let handle = rx.recv_timeout(Duration::from_secs(30)).expect("server started");
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let handle = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server started");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             catalog,
@@ -73,14 +81,27 @@ impl TestApp {
 
     fn reply(mut res: ureq::http::Response<ureq::Body>) -> Reply {
         let status = res.status().as_u16();
-        let link = res.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let link = res
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = res.body_mut().read_to_string().expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Reply { status, body, link }
     }
 
     pub fn get(&self, path: &str) -> Reply {
-        Self::reply(self.agent.get(&format!("{}{path}", self.base)).call().expect("GET"))
+        Self::reply(
+            self.agent
+                .get(&format!("{}{path}", self.base))
+                .call()
+                .expect("GET"),
+        )
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Reply {
@@ -98,7 +119,12 @@ impl TestApp {
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        Self::reply(self.agent.delete(&format!("{}{path}", self.base)).call().expect("DELETE"))
+        Self::reply(
+            self.agent
+                .delete(&format!("{}{path}", self.base))
+                .call()
+                .expect("DELETE"),
+        )
     }
 
     /// Registers a file location through the API and returns the reply.
@@ -111,11 +137,18 @@ impl TestApp {
 
     /// A snapshot of what a client can see: every entity and location.
     pub fn snapshot(&self) -> (Value, Value) {
-        (self.get("/api/catalog/entities?order=asc:metadata.name").body, self.get("/api/catalog/locations").body)
+        (
+            self.get("/api/catalog/entities?order=asc:metadata.name")
+                .body,
+            self.get("/api/catalog/locations").body,
+        )
     }
 
     pub fn last_change_seq(&self) -> i64 {
-        self.catalog.store().read(|tx| tx.last_change_seq()).expect("seq")
+        self.catalog
+            .store()
+            .read(|tx| tx.last_change_seq())
+            .expect("seq")
     }
 }
 
@@ -229,8 +262,19 @@ pub fn assert_error(reply: &Reply, status: u16, name: &str, message_part: &str) 
     assert_eq!(reply.status, status, "body: {}", reply.body);
     assert_eq!(reply.body["error"]["name"], name, "body: {}", reply.body);
     let message = reply.body["error"]["message"].as_str().unwrap_or("");
-    assert!(message.contains(message_part), "message {message:?} should contain {message_part:?}");
+    assert!(
+        message.contains(message_part),
+        "message {message:?} should contain {message_part:?}"
+    );
     assert_eq!(reply.body["response"]["statusCode"], status);
-    assert!(reply.body["request"]["method"].is_string(), "request.method missing: {}", reply.body);
-    assert!(reply.body["request"]["url"].is_string(), "request.url missing: {}", reply.body);
+    assert!(
+        reply.body["request"]["method"].is_string(),
+        "request.method missing: {}",
+        reply.body
+    );
+    assert!(
+        reply.body["request"]["url"].is_string(),
+        "request.url missing: {}",
+        reply.body
+    );
 }

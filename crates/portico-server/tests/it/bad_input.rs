@@ -23,9 +23,30 @@ fn refused(app: &TestApp, file: &str, content: &str, status: u16, name: &str, pa
 fn bad_documents_are_refused_and_change_nothing() {
     for app in TestApp::all() {
         seed(&app);
-        refused(&app, "syntax.yaml", "kind: Component\nmetadata:\n  name: [unclosed\n", 400, "InputError", &["syntax.yaml:3"]);
-        refused(&app, "list.yaml", "- just\n- a list\n", 400, "InputError", &["list.yaml:1", "mapping"]);
-        refused(&app, "name.yaml", &GOOD_COMPONENT.replace("name: fine", "name: not fine"), 400, "InputError", &["name.yaml:4", "metadata.name"]);
+        refused(
+            &app,
+            "syntax.yaml",
+            "kind: Component\nmetadata:\n  name: [unclosed\n",
+            400,
+            "InputError",
+            &["syntax.yaml:4:1", "YAML syntax error"],
+        );
+        refused(
+            &app,
+            "list.yaml",
+            "- just\n- a list\n",
+            400,
+            "InputError",
+            &["list.yaml:1", "mapping"],
+        );
+        refused(
+            &app,
+            "name.yaml",
+            &GOOD_COMPONENT.replace("name: fine", "name: not fine"),
+            400,
+            "InputError",
+            &["name.yaml:4", "metadata.name"],
+        );
         refused(
             &app,
             "namespace.yaml",
@@ -34,7 +55,14 @@ fn bad_documents_are_refused_and_change_nothing() {
             "InputError",
             &["metadata.namespace", "Bad_NS"],
         );
-        refused(&app, "tag.yaml", &GOOD_COMPONENT.replace("name: fine", "name: fine\n  tags: [ok, Not OK]"), 400, "InputError", &["metadata.tags[1]"]);
+        refused(
+            &app,
+            "tag.yaml",
+            &GOOD_COMPONENT.replace("name: fine", "name: fine\n  tags: [ok, Not OK]"),
+            400,
+            "InputError",
+            &["metadata.tags[1]"],
+        );
         refused(
             &app,
             "label.yaml",
@@ -51,7 +79,14 @@ fn bad_documents_are_refused_and_change_nothing() {
             "InputError",
             &["metadata.annotations"],
         );
-        refused(&app, "owner.yaml", &GOOD_COMPONENT.replace("  owner: team-a\n", ""), 400, "InputError", &["spec.owner"]);
+        refused(
+            &app,
+            "owner.yaml",
+            &GOOD_COMPONENT.replace("  owner: team-a\n", ""),
+            400,
+            "InputError",
+            &["spec.owner"],
+        );
         refused(
             &app,
             "depends.yaml",
@@ -71,12 +106,27 @@ fn bad_documents_are_refused_and_change_nothing() {
             &["cycle"],
         );
         // 10 MB of junk.
-        let junk: String = (0..10 * 1024 * 1024).map(|i| (b'!' + (i % 90) as u8) as char).collect();
-        refused(&app, "junk.yaml", &junk, 400, "InputError", &["junk.yaml", "limit"]);
+        let junk: String = (0..10 * 1024 * 1024)
+            .map(|i| (b'!' + (i % 90) as u8) as char)
+            .collect();
+        refused(
+            &app,
+            "junk.yaml",
+            &junk,
+            400,
+            "InputError",
+            &["junk.yaml", "limit"],
+        );
         // A missing file.
-        let r = app.post("/api/catalog/locations", &json!({ "type": "file", "target": "/nonexistent/catalog.yaml" }));
+        let r = app.post(
+            "/api/catalog/locations",
+            &json!({ "type": "file", "target": "/nonexistent/catalog.yaml" }),
+        );
         assert_error(&r, 404, "NotFoundError", "/nonexistent/catalog.yaml");
-        let r = app.post("/api/catalog/locations", &json!({ "type": "ftp", "target": "x" }));
+        let r = app.post(
+            "/api/catalog/locations",
+            &json!({ "type": "ftp", "target": "x" }),
+        );
         assert_error(&r, 400, "InputError", "ftp");
     }
 }
@@ -93,7 +143,9 @@ fn a_second_location_claiming_an_entity_is_409_and_the_first_keeps_it() {
         let r = app.register(&other);
         assert_error(&r, 409, "ConflictError", "component:default/web-app");
         assert_eq!(app.snapshot(), before);
-        let web = app.get("/api/catalog/entities/by-name/component/default/web-app").body;
+        let web = app
+            .get("/api/catalog/entities/by-name/component/default/web-app")
+            .body;
         assert!(web["metadata"]["description"].is_null(), "{web}");
     }
 }

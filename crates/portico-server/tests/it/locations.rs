@@ -12,7 +12,10 @@ fn register_list_get_by_entity_and_delete_a_location() {
         assert_eq!(locations.len(), 1);
         let id = locations[0]["data"]["id"].as_str().unwrap().to_string();
         assert_eq!(locations[0]["data"]["type"], "file");
-        assert_eq!(locations[0]["data"]["target"], root.canonicalize().unwrap().to_string_lossy().as_ref());
+        assert_eq!(
+            locations[0]["data"]["target"],
+            root.canonicalize().unwrap().to_string_lossy().as_ref()
+        );
 
         let one = app.get(&format!("/api/catalog/locations/{id}"));
         assert_eq!(one.body["id"], id.as_str());
@@ -26,10 +29,23 @@ fn register_list_get_by_entity_and_delete_a_location() {
         );
         assert_error(&again, 409, "ConflictError", "already exists");
 
-        assert_eq!(app.delete(&format!("/api/catalog/locations/{id}")).status, 204);
+        assert_eq!(
+            app.delete(&format!("/api/catalog/locations/{id}")).status,
+            204
+        );
         assert_eq!(app.get("/api/catalog/entities").body, json!([]));
-        assert_error(&app.get(&format!("/api/catalog/locations/{id}")), 404, "NotFoundError", &id);
-        assert_error(&app.delete(&format!("/api/catalog/locations/{id}")), 404, "NotFoundError", &id);
+        assert_error(
+            &app.get(&format!("/api/catalog/locations/{id}")),
+            404,
+            "NotFoundError",
+            &id,
+        );
+        assert_error(
+            &app.delete(&format!("/api/catalog/locations/{id}")),
+            404,
+            "NotFoundError",
+            &id,
+        );
     }
 }
 
@@ -64,7 +80,10 @@ fn analyze_location_reports_existing_files_or_suggests_an_entity() {
         let files = r.body["existingEntityFiles"].as_array().unwrap();
         assert_eq!(files.len(), 4);
         assert_eq!(files[0]["isRegistered"], false);
-        assert!(files[0]["location"]["target"].as_str().unwrap().ends_with("catalog-info.yaml"));
+        assert!(files[0]["location"]["target"]
+            .as_str()
+            .unwrap()
+            .ends_with("catalog-info.yaml"));
 
         std::fs::create_dir_all(app.dir.path().join("empty-repo")).unwrap();
         let r = app.post(
@@ -72,8 +91,14 @@ fn analyze_location_reports_existing_files_or_suggests_an_entity() {
             &json!({ "location": { "type": "file", "target": app.dir.path().join("empty-repo").to_string_lossy() } }),
         );
         assert_eq!(r.body["existingEntityFiles"], json!([]));
-        assert_eq!(r.body["generateEntities"][0]["entity"]["metadata"]["name"], "empty-repo");
-        assert_eq!(r.body["generateEntities"][0]["fields"][0]["field"], "spec.owner");
+        assert_eq!(
+            r.body["generateEntities"][0]["entity"]["metadata"]["name"],
+            "empty-repo"
+        );
+        assert_eq!(
+            r.body["generateEntities"][0]["fields"][0]["field"],
+            "spec.owner"
+        );
     }
 }
 
@@ -84,21 +109,45 @@ fn validate_entity_accepts_good_and_lists_every_problem_of_bad() {
             "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
             "metadata": { "name": "ok" }, "spec": { "type": "service", "lifecycle": "production", "owner": "team-a" }
         });
-        let r = app.post("/api/catalog/validate-entity", &json!({ "entity": good, "location": "url:https://example.com/x.yaml" }));
+        let r = app.post(
+            "/api/catalog/validate-entity",
+            &json!({ "entity": good, "location": "url:https://example.com/x.yaml" }),
+        );
         assert_eq!(r.status, 200, "{}", r.body);
 
         let bad = json!({
             "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
             "metadata": { "name": "not ok", "tags": ["Go 1.15"] }, "spec": { "type": "service", "lifecycle": "production" }
         });
-        let r = app.post("/api/catalog/validate-entity", &json!({ "entity": bad, "location": "url:https://example.com/x.yaml" }));
+        let r = app.post(
+            "/api/catalog/validate-entity",
+            &json!({ "entity": bad, "location": "url:https://example.com/x.yaml" }),
+        );
         assert_eq!(r.status, 400);
-        let messages: Vec<String> =
-            r.body["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
-        assert!(messages.iter().any(|m| m.contains("metadata.name")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("metadata.tags")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("spec.owner")), "{messages:?}");
-        assert_error(&app.post("/api/catalog/validate-entity", &json!({ "entity": good })), 400, "InputError", "location");
+        let messages: Vec<String> = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("metadata.name")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("metadata.tags")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("spec.owner")),
+            "{messages:?}"
+        );
+        assert_error(
+            &app.post("/api/catalog/validate-entity", &json!({ "entity": good })),
+            400,
+            "InputError",
+            "location",
+        );
     }
 }
 

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use portico_model::{EntityRef, RefDefaults};
 use portico_query::{
-    parse_fields, parse_order, parse_order_field, select_fields, EntityFilter, FullTextFilter, ListRequest,
-    QueryRequest,
+    parse_fields, parse_order, parse_order_field, select_fields, EntityFilter, FullTextFilter,
+    ListRequest, QueryRequest,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +20,13 @@ const DEFAULT_QUERY_LIMIT: usize = 20;
 fn project(items: &[Arc<Value>], fields: &[String]) -> Vec<Value> {
     items
         .iter()
-        .map(|e| if fields.is_empty() { (**e).clone() } else { select_fields(e, fields) })
+        .map(|e| {
+            if fields.is_empty() {
+                (**e).clone()
+            } else {
+                select_fields(e, fields)
+            }
+        })
         .collect()
 }
 
@@ -30,14 +36,23 @@ fn project(items: &[Arc<Value>], fields: &[String]) -> Vec<Value> {
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string())?;
     let filter = EntityFilter::parse(&params.all("filter"))?;
-    let order = params.all("order").iter().map(|o| parse_order(o)).collect::<Result<Vec<_>, _>>()?;
+    let order = params
+        .all("order")
+        .iter()
+        .map(|o| parse_order(o))
+        .collect::<Result<Vec<_>, _>>()?;
     let fields = parse_fields(&params.all("fields"));
     let limit = params.number("limit")?;
     let mut offset = params.number("offset")?.unwrap_or(0);
     if let Some(after) = params.one("after") {
         offset = decode_after(after)?;
     }
-    let page = state.catalog.index().list(&ListRequest { filter, order, offset, limit });
+    let page = state.catalog.index().list(&ListRequest {
+        filter,
+        order,
+        offset,
+        limit,
+    });
     let mut res = HttpResponse::Ok();
     if page.has_more {
         if let Some(limit) = limit {
@@ -48,8 +63,14 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             }
             qs.push(("limit".to_string(), limit.to_string()));
             qs.push(("after".to_string(), next));
-            let query: Vec<String> = qs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-            res.insert_header(("Link", format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))));
+            let query: Vec<String> = qs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                .collect();
+            res.insert_header((
+                "Link",
+                format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&")),
+            ));
         }
     }
     Ok(res.json(project(&page.items, &fields)))
@@ -63,16 +84,26 @@ fn decode_after(after: &str) -> Result<usize, ApiError> {
     let bad = || ApiError::input(format!("Invalid after cursor \"{after}\""));
     let bytes = URL_SAFE_NO_PAD.decode(after).map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    v.get("offset").and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok()).ok_or_else(bad)
+    v.get("offset")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(bad)
 }
 
 fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' | b'=' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b','
+            | b':'
+            | b'=' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -81,19 +112,34 @@ fn urlencode(s: &str) -> String {
 
 /// `GET /entities/by-query`: `{ items, totalItems, pageInfo }`.
 #[get("/entities/by-query")]
-pub async fn by_query(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn by_query(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string())?;
     let fields = parse_fields(&params.all("fields"));
     let limit = params.number("limit")?;
     let request = match params.one("cursor") {
         Some(cursor) => QueryRequest::from_cursor(cursor, limit)?,
         None => {
-            let order = params.all("orderField").iter().map(|o| parse_order_field(o)).collect::<Result<Vec<_>, _>>()?;
-            let full_text = params.one("fullTextFilterTerm").filter(|t| !t.trim().is_empty()).map(|term| FullTextFilter {
-                term: term.to_string(),
-                fields: parse_fields(&params.all("fullTextFilterFields")),
-            });
-            QueryRequest::new(params.all("filter"), order, full_text, limit.unwrap_or(DEFAULT_QUERY_LIMIT))?
+            let order = params
+                .all("orderField")
+                .iter()
+                .map(|o| parse_order_field(o))
+                .collect::<Result<Vec<_>, _>>()?;
+            let full_text = params
+                .one("fullTextFilterTerm")
+                .filter(|t| !t.trim().is_empty())
+                .map(|term| FullTextFilter {
+                    term: term.to_string(),
+                    fields: parse_fields(&params.all("fullTextFilterFields")),
+                });
+            QueryRequest::new(
+                &params.all("filter"),
+                order,
+                full_text,
+                limit.unwrap_or(DEFAULT_QUERY_LIMIT),
+            )?
         }
     };
     let page = state.catalog.index().query(&request);
@@ -112,7 +158,10 @@ pub async fn by_query(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
 }
 
 #[get("/entities/by-uid/{uid}")]
-pub async fn by_uid(state: web::Data<AppState>, uid: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn by_uid(
+    state: web::Data<AppState>,
+    uid: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let entity = state
         .catalog
         .index()
@@ -122,7 +171,10 @@ pub async fn by_uid(state: web::Data<AppState>, uid: web::Path<String>) -> Resul
 }
 
 #[delete("/entities/by-uid/{uid}")]
-pub async fn delete_by_uid(state: web::Data<AppState>, uid: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_by_uid(
+    state: web::Data<AppState>,
+    uid: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
     web::block(move || catalog.delete_entity_by_uid(&uid)).await??;
     Ok(HttpResponse::NoContent().finish())

@@ -8,11 +8,16 @@ use crate::AppState;
 
 /// `GET /entity-facets?facet=spec.type&filter=kind=component`.
 #[get("/entity-facets")]
-pub async fn entity_facets(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn entity_facets(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string())?;
     let facets = params.all("facet");
     if facets.is_empty() {
-        return Err(ApiError::input("Missing facet parameter: give at least one, e.g. facet=spec.type"));
+        return Err(ApiError::input(
+            "Missing facet parameter: give at least one, e.g. facet=spec.type",
+        ));
     }
     let filter = EntityFilter::parse(&params.all("filter"))?;
     let counts = state.catalog.index().facets(&filter, &facets);

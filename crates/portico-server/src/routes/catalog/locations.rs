@@ -29,12 +29,17 @@ pub async fn create(
     body: web::Json<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string())?;
-    let mode = if params.flag("dryRun")? { AddMode::DryRun } else { AddMode::Strict };
+    let mode = if params.flag("dryRun")? {
+        AddMode::DryRun
+    } else {
+        AddMode::Strict
+    };
     let catalog = state.catalog.clone();
     let input = body.into_inner();
-    let added =
-        web::block(move || catalog.add_location(&input.location_type, &input.target, mode)).await??;
-    let mut body = json!({ "location": location_json(&added.location), "entities": added.entities });
+    let added = web::block(move || catalog.add_location(&input.location_type, &input.target, mode))
+        .await??;
+    let mut body =
+        json!({ "location": location_json(&added.location), "entities": added.entities });
     if mode == AddMode::DryRun {
         body["exists"] = Value::Bool(added.exists);
     }
@@ -45,14 +50,20 @@ pub async fn create(
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
     let rows = web::block(move || catalog.locations()).await??;
-    let items: Vec<Value> = rows.iter().map(|l| json!({ "data": location_json(l) })).collect();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|l| json!({ "data": location_json(l) }))
+        .collect();
     Ok(HttpResponse::Ok().json(items))
 }
 
 /// The location, plus the problems its last read found (an addition to
 /// Backstage's shape, so users can see why an entity is missing).
 #[get("/locations/{id}")]
-pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
     let row = web::block(move || catalog.location(&id)).await??;
     let mut body = location_json(&row);
@@ -61,7 +72,10 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<Ht
 }
 
 #[delete("/locations/{id}")]
-pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
     web::block(move || catalog.delete_location(&id)).await??;
     Ok(HttpResponse::NoContent().finish())

@@ -16,7 +16,10 @@ pub struct RefreshInput {
 
 /// `POST /refresh { entityRef }`: re-reads the entity's location now.
 #[post("/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshInput>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshInput>,
+) -> Result<HttpResponse, ApiError> {
     let parsed = EntityRef::parse(&body.entity_ref, RefDefaults::default())
         .map_err(|e| ApiError::input(format!("entityRef: {e}")))?;
     let catalog = state.catalog.clone();
@@ -34,8 +37,12 @@ pub struct ValidateInput {
 #[post("/validate-entity")]
 pub async fn validate_entity(body: web::Json<ValidateInput>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let entity = body.entity.ok_or_else(|| ApiError::input("Missing entity in request body"))?;
-    let location = body.location.ok_or_else(|| ApiError::input("Missing location in request body"))?;
+    let entity = body
+        .entity
+        .ok_or_else(|| ApiError::input("Missing entity in request body"))?;
+    let location = body
+        .location
+        .ok_or_else(|| ApiError::input("Missing location in request body"))?;
     match validate(&entity, &location) {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({}))),
         Err(errors) => Ok(HttpResponse::BadRequest().json(json!({ "errors": errors }))),
@@ -68,7 +75,11 @@ pub async fn analyze_location(
     let catalog = state.catalog.clone();
     let body = body.into_inner();
     let result = web::block(move || {
-        catalog.analyze_location(&body.location.location_type, &body.location.target, body.catalog_filename.as_deref())
+        catalog.analyze_location(
+            &body.location.location_type,
+            &body.location.target,
+            body.catalog_filename.as_deref(),
+        )
     })
     .await??;
     Ok(HttpResponse::Ok().json(result))
