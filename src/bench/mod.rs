@@ -28,6 +28,9 @@ pub struct BenchArgs {
     requests: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Write the generated catalog here (and keep it) instead of a temp dir.
+    #[arg(long)]
+    catalog_dir: Option<std::path::PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -54,8 +57,13 @@ impl Latencies {
 
 pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     let dir = tempfile::tempdir()?;
-    let generated = generate::generate(&dir.path().join("catalog"), args.entities, args.seed)?;
+    let catalog_dir = args
+        .catalog_dir
+        .clone()
+        .unwrap_or_else(|| dir.path().join("catalog"));
+    let generated = generate::generate(&catalog_dir, args.entities, args.seed)?;
 
+    eprintln!("rss after generate: {:.1} MB", current_rss_mb());
     let bench_db = BenchDatabase::open(&args.database, dir.path())?;
     let catalog = Arc::new(Catalog::open(
         bench_db.store.clone(),
@@ -66,6 +74,11 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     let added =
         catalog.add_location("file", &generated.root.to_string_lossy(), AddMode::Lenient)?;
     let ingest = started.elapsed();
+    eprintln!(
+        "rss after ingest: {:.1} MB (peak {:.1})",
+        current_rss_mb(),
+        peak_rss_mb()
+    );
     let ingested = catalog.index().len();
     // The generated files plus the Location entity standing for the registration.
     if ingested != generated.entities + 1 {
@@ -219,6 +232,17 @@ fn get(agent: &ureq::Agent, url: &str) -> Result<(), AnyError> {
         return Err(format!("GET {url} answered {status}: {body}").into());
     }
     Ok(())
+}
+
+fn current_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 /// Peak resident memory of this process (server and client together).

@@ -36,7 +36,7 @@ pub enum AddMode {
 #[derive(Debug, Clone)]
 pub struct AddedLocation {
     pub location: LocationRow,
-    pub entities: Vec<Value>,
+    pub entities: Vec<Arc<Value>>,
     /// Only for dry runs: the location is already registered.
     pub exists: bool,
 }
@@ -258,6 +258,10 @@ impl Catalog {
             }
             Ok(())
         })?;
+        // The read holds every parsed document; free it before the index
+        // grows, so the peak is one copy of the catalog, not two.
+        drop(read);
+        drop(_writer);
         self.sync()?;
         let location = self.location(&row.id)?;
         let entities = self.entities_of_location(&row.id)?;
@@ -288,13 +292,12 @@ impl Catalog {
     }
 
     /// Final entities managed by a location, as served.
-    pub fn entities_of_location(&self, id: &str) -> Result<Vec<Value>, CatalogError> {
+    pub fn entities_of_location(&self, id: &str) -> Result<Vec<Arc<Value>>, CatalogError> {
         let rows = self.store.read(|tx| tx.entities_of_location(id))?;
         let index = self.index();
         Ok(rows
             .iter()
             .filter_map(|r| index.get(&r.entity_ref))
-            .map(|v| (*v).clone())
             .collect())
     }
 
@@ -338,6 +341,7 @@ impl Catalog {
         let outcome = self
             .store
             .transaction(|tx| commit_read(tx, &location, &read, strategy, now_ms()))?;
+        drop(read);
         drop(_writer);
         self.sync()?;
         Ok(RefreshOutcome::Committed(outcome.changed))
@@ -521,7 +525,7 @@ pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec,
 
 /// What a dry run returns: each entity as it would be served, with the
 /// relations this read alone makes (no uid: nothing was stored).
-fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Value>, CatalogError> {
+fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Arc<Value>>, CatalogError> {
     let mut by_source: HashMap<String, Vec<portico_model::Relation>> = HashMap::new();
     for e in entities.iter().flat_map(|pe| pe.relations.iter()) {
         by_source
@@ -541,7 +545,9 @@ fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Value>, CatalogE
         rels.sort();
         rels.dedup();
         entity.relations = rels;
-        out.push(serde_json::to_value(&entity).map_err(|e| CatalogError::Corrupt(e.to_string()))?);
+        out.push(Arc::new(
+            serde_json::to_value(&entity).map_err(|e| CatalogError::Corrupt(e.to_string()))?,
+        ));
     }
     Ok(out)
 }

@@ -111,7 +111,9 @@ pub(crate) fn decode(cursor: &str) -> Result<Decoded, QueryError> {
         ));
     }
     if data.order.iter().any(|o| o.field.trim().is_empty()) {
-        return Err(QueryError::InvalidCursor("cursor has an empty sort field".into()));
+        return Err(QueryError::InvalidCursor(
+            "cursor has an empty sort field".into(),
+        ));
     }
     let filter = EntityFilter::parse(&data.filter)
         .map_err(|e| QueryError::InvalidCursor(format!("cursor filter is invalid: {e}")))?;
@@ -132,6 +134,7 @@ pub(crate) fn decode(cursor: &str) -> Result<Decoded, QueryError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -144,7 +147,13 @@ mod tests {
             key: "component:default/a".into(),
             inclusive: false,
         };
-        let c = encode(&filter, &[SortField::desc("metadata.name")], None, 7, pos.clone());
+        let c = encode(
+            &filter,
+            &[SortField::desc("metadata.name")],
+            None,
+            7,
+            pos.clone(),
+        );
         assert!(!c.contains('=') && !c.contains('+') && !c.contains('/'));
         let d = decode(&c).unwrap();
         assert_eq!(d.filter, filter);

@@ -40,11 +40,8 @@ impl CatalogIndex {
                 lists.push(Cow::Borrowed(&key.exists));
                 continue;
             }
-            let mut found: Vec<&[u32]> = c
-                .values
-                .iter()
-                .flat_map(|v| key.postings_for(v))
-                .collect();
+            let mut found: Vec<&[u32]> =
+                c.values.iter().flat_map(|v| key.postings_for(v)).collect();
             match found.len() {
                 0 => return Vec::new(),
                 1 => lists.push(Cow::Borrowed(found.remove(0))),
@@ -92,7 +89,12 @@ impl CatalogIndex {
         }
     }
 
-    pub(crate) fn full_text_by_slots(&self, candidates: Vec<u32>, keys: &[u32], term: &str) -> Vec<u32> {
+    pub(crate) fn full_text_by_slots(
+        &self,
+        candidates: Vec<u32>,
+        keys: &[u32],
+        term: &str,
+    ) -> Vec<u32> {
         candidates
             .into_iter()
             .filter(|&slot| {
@@ -102,7 +104,12 @@ impl CatalogIndex {
             .collect()
     }
 
-    pub(crate) fn full_text_by_arena(&self, mut candidates: Vec<u32>, keys: &[u32], term: &str) -> Vec<u32> {
+    pub(crate) fn full_text_by_arena(
+        &self,
+        mut candidates: Vec<u32>,
+        keys: &[u32],
+        term: &str,
+    ) -> Vec<u32> {
         let mut hits = SlotSet::new(self.slots.len(), &[]);
         for &k in keys {
             let key = &self.keys[k as usize];
@@ -135,7 +142,11 @@ impl CatalogIndex {
             let mut counts: HashMap<&str, usize> = HashMap::new();
             if let Some(key) = self.key_index(&facet.to_lowercase()) {
                 for entry in key.values.iter().filter(|e| e.live) {
-                    let n = entry.postings.iter().filter(|&&s| members.contains(s)).count();
+                    let n = entry
+                        .postings
+                        .iter()
+                        .filter(|&&s| members.contains(s))
+                        .count();
                     if n > 0 {
                         *counts.entry(&entry.original).or_default() += n;
                     }
@@ -156,6 +167,7 @@ impl CatalogIndex {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

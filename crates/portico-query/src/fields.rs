@@ -99,6 +99,7 @@ pub fn select_fields(entity: &Value, fields: &[String]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

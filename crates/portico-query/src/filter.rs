@@ -126,6 +126,7 @@ impl FullTextFilter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -142,11 +143,18 @@ mod tests {
 
     #[test]
     fn parses_and_or_exists_and_repeated_keys() {
-        let f = p(&[" Kind = Component , spec.type=service,kind=API ", "metadata.tags"]).unwrap();
+        let f = p(&[
+            " Kind = Component , spec.type=service,kind=API ",
+            "metadata.tags",
+        ])
+        .unwrap();
         assert_eq!(
             f.alternatives(),
             &[
-                vec![cond("kind", &["component", "api"]), cond("spec.type", &["service"])],
+                vec![
+                    cond("kind", &["component", "api"]),
+                    cond("spec.type", &["service"])
+                ],
                 vec![cond("metadata.tags", &[])],
             ]
         );
@@ -163,7 +171,10 @@ mod tests {
     #[test]
     fn empty_value_and_value_with_equals() {
         let f = p(&["a=,b=x=y"]).unwrap();
-        assert_eq!(f.alternatives(), &[vec![cond("a", &[""]), cond("b", &["x=y"])]]);
+        assert_eq!(
+            f.alternatives(),
+            &[vec![cond("a", &[""]), cond("b", &["x=y"])]]
+        );
     }
 
     #[test]
@@ -182,7 +193,10 @@ mod tests {
     #[test]
     fn round_trips_through_params() {
         let f = p(&["kind=a,kind=b,spec.x", "relations.ownedby=group:default/t"]).unwrap();
-        assert_eq!(p(&f.to_params().iter().map(String::as_str).collect::<Vec<_>>()).unwrap(), f);
+        assert_eq!(
+            p(&f.to_params().iter().map(String::as_str).collect::<Vec<_>>()).unwrap(),
+            f
+        );
         assert_eq!(f.to_params()[0], "kind=a,kind=b,spec.x");
     }
 }

@@ -44,7 +44,7 @@ pub(crate) struct Identity {
     pub uid: Option<String>,
 }
 
-fn non_empty_str<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn non_empty_str(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
@@ -58,9 +58,8 @@ pub(crate) fn identity(entity: &Value) -> Result<Identity, QueryError> {
         .get("metadata")
         .and_then(Value::as_object)
         .ok_or_else(|| QueryError::InvalidEntity("entity has no 'metadata' object".into()))?;
-    let name = non_empty_str(metadata.get("name")).ok_or_else(|| {
-        QueryError::InvalidEntity("entity has no 'metadata.name' string".into())
-    })?;
+    let name = non_empty_str(metadata.get("name"))
+        .ok_or_else(|| QueryError::InvalidEntity("entity has no 'metadata.name' string".into()))?;
     let namespace = match metadata.get("namespace") {
         None | Some(Value::Null) => DEFAULT_NAMESPACE,
         Some(Value::String(s)) if s.is_empty() => DEFAULT_NAMESPACE,
@@ -208,6 +207,7 @@ fn relation_target(relation: &Value) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -220,8 +220,7 @@ mod tests {
     }
 
     fn has(rows: &[(String, Option<String>)], key: &str, value: Option<&str>) -> bool {
-        rows.iter()
-            .any(|(k, v)| k == key && v.as_deref() == value)
+        rows.iter().any(|(k, v)| k == key && v.as_deref() == value)
     }
 
     #[test]
@@ -254,8 +253,15 @@ mod tests {
         assert!(has(&r, "metadata.tags", Some("java")));
         assert!(has(&r, "metadata.tags.java", Some("true")));
         assert!(has(&r, "metadata.tags.rust", Some("true")));
-        assert_eq!(r.iter().filter(|(k, _)| k == "metadata.tags.java").count(), 1);
-        assert!(has(&r, "metadata.annotations.backstage.io/techdocs-ref", Some("dir:.")));
+        assert_eq!(
+            r.iter().filter(|(k, _)| k == "metadata.tags.java").count(),
+            1
+        );
+        assert!(has(
+            &r,
+            "metadata.annotations.backstage.io/techdocs-ref",
+            Some("dir:.")
+        ));
         assert!(has(&r, "metadata.nothing", None));
         assert!(has(&r, "metadata.long", None));
         assert!(has(&r, "spec.port", Some("8080")));
@@ -282,8 +288,8 @@ mod tests {
 
     #[test]
     fn identity_requires_kind_and_name() {
-        let id = identity(&json!({"kind": "Component", "metadata": {"name": "A", "uid": "x"}}))
-            .unwrap();
+        let id =
+            identity(&json!({"kind": "Component", "metadata": {"name": "A", "uid": "x"}})).unwrap();
         assert_eq!(id.entity_ref, "component:default/a");
         assert_eq!(id.uid.as_deref(), Some("x"));
         let id = identity(&json!({"kind": "API", "metadata": {"name": "A", "namespace": "Ops"}}))
@@ -296,13 +302,19 @@ mod tests {
             json!({"kind": "A", "metadata": {"name": ""}}),
             json!({"kind": "A", "metadata": {"name": "a", "namespace": 3}}),
         ] {
-            assert!(matches!(identity(&bad), Err(QueryError::InvalidEntity(_))), "{bad}");
+            assert!(
+                matches!(identity(&bad), Err(QueryError::InvalidEntity(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn normalizes_refs() {
-        assert_eq!(normalize_ref(" Component:Default/A "), "component:default/a");
+        assert_eq!(
+            normalize_ref(" Component:Default/A "),
+            "component:default/a"
+        );
         assert_eq!(normalize_ref("Component:A"), "component:default/a");
     }
 }

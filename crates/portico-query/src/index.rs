@@ -22,6 +22,11 @@ pub(crate) const NO_VALUE: u32 = u32::MAX;
 /// Compact when at least this many slots are dead and they are a quarter of all slots.
 const COMPACT_MIN_DEAD: usize = 256;
 
+/// Posting lists up to this length drop a removed slot at once (a tiny memmove), so values
+/// unique to the entity (uid, name, description, ...) are freed immediately rather than
+/// left for compaction.
+const SHORT_POSTINGS: usize = 64;
+
 pub(crate) struct Slot {
     pub entity_ref: Arc<str>,
     pub uid: Option<Box<str>>,
@@ -60,7 +65,11 @@ fn contribution(fields: &[(u32, u32)]) -> Contribution {
     exists.dedup(); // fields are grouped by key
     let mut valued: Vec<u32> = pairs.iter().map(|p| p.0).collect();
     valued.dedup();
-    let mut multi: Vec<u32> = pairs.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].0).collect();
+    let mut multi: Vec<u32> = pairs
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| w[0].0)
+        .collect();
     multi.dedup();
     Contribution {
         pairs,
@@ -114,7 +123,9 @@ impl CatalogIndex {
     /// Entity by ref (`kind:namespace/name`, case-insensitive; `kind:name` means the default
     /// namespace).
     pub fn get(&self, entity_ref: &str) -> Option<Arc<Value>> {
-        let slot = *self.by_ref.get(flatten::normalize_ref(entity_ref).as_str())?;
+        let slot = *self
+            .by_ref
+            .get(flatten::normalize_ref(entity_ref).as_str())?;
         self.slot(slot).map(|s| s.entity.clone())
     }
 
@@ -163,11 +174,25 @@ impl CatalogIndex {
             let (gone, added) = diff(old_list, new_list);
             for k in added {
                 let key = &mut self.keys[k as usize];
-                postings::insert(if which == 0 { &mut key.exists } else { &mut key.valued }, slot);
+                postings::insert(
+                    if which == 0 {
+                        &mut key.exists
+                    } else {
+                        &mut key.valued
+                    },
+                    slot,
+                );
             }
             for k in gone {
                 let key = &mut self.keys[k as usize];
-                postings::remove(if which == 0 { &mut key.exists } else { &mut key.valued }, slot);
+                postings::remove(
+                    if which == 0 {
+                        &mut key.exists
+                    } else {
+                        &mut key.valued
+                    },
+                    slot,
+                );
             }
         }
         let (gone_multi, added_multi) = diff(&old_c.multi, &new.multi);
@@ -210,7 +235,16 @@ impl CatalogIndex {
         self.ordered.remove(key.as_str());
         self.live.remove(slot);
         if let Some(old) = self.slots[slot as usize].take() {
-            for k in contribution(&old.fields).multi {
+            let c = contribution(&old.fields);
+            for (k, v) in c.pairs {
+                let key = &mut self.keys[k as usize];
+                let list = &mut key.values[v as usize].postings;
+                if list.len() <= SHORT_POSTINGS {
+                    postings::remove(list, slot);
+                    key.release_if_unused(v);
+                }
+            }
+            for k in c.multi {
                 self.keys[k as usize].multi_valued -= 1;
             }
             if let Some(uid) = old.uid {
@@ -318,6 +352,7 @@ impl CatalogIndex {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -353,8 +388,11 @@ mod tests {
     fn remove_tombstones_and_compaction_renumbers() {
         let mut idx = CatalogIndex::new();
         for i in 0..10 {
-            idx.upsert(entity(&format!("e{i}"), if i % 2 == 0 { "even" } else { "odd" }))
-                .unwrap();
+            idx.upsert(entity(
+                &format!("e{i}"),
+                if i % 2 == 0 { "even" } else { "odd" },
+            ))
+            .unwrap();
         }
         for i in [0, 1, 2, 5] {
             assert!(idx.remove(&format!("component:default/e{i}")));
@@ -368,11 +406,18 @@ mod tests {
         assert_eq!(ty.postings_for("even"), vec![&[1u32, 2, 4][..]]);
         assert_eq!(ty.postings_for("odd"), vec![&[0u32, 3, 5][..]]);
         assert_eq!(ty.exists, vec![0, 1, 2, 3, 4, 5]);
-        assert_eq!(idx.get("component:default/e3").unwrap()["metadata"]["name"], "e3");
+        assert_eq!(
+            idx.get("component:default/e3").unwrap()["metadata"]["name"],
+            "e3"
+        );
         assert_eq!(idx.ordered.get("component:default/e9"), Some(&5));
         assert_eq!(idx.get_by_uid("uid-e4").unwrap()["metadata"]["name"], "e4");
         assert!((0..6).all(|s| idx.live.contains(s)));
-        assert_eq!(distinct(&idx, "metadata.uid"), 6, "values of dropped slots are freed");
+        assert_eq!(
+            distinct(&idx, "metadata.uid"),
+            6,
+            "values of dropped slots are freed"
+        );
     }
 
     #[test]
@@ -404,10 +449,15 @@ mod tests {
     #[test]
     fn first_value_skips_null_and_keeps_document_order() {
         let mut idx = CatalogIndex::new();
-        idx.upsert(json!({"kind": "A", "metadata": {"name": "a", "tags": [null, "Beta", "alpha"]}}))
-            .unwrap();
+        idx.upsert(
+            json!({"kind": "A", "metadata": {"name": "a", "tags": [null, "Beta", "alpha"]}}),
+        )
+        .unwrap();
         let k = idx.key_id("metadata.tags");
         assert_eq!(idx.first_value(0, k), Some("beta"));
-        assert_eq!(idx.values_of(0, k.unwrap()).collect::<Vec<_>>(), vec!["beta", "alpha"]);
+        assert_eq!(
+            idx.values_of(0, k.unwrap()).collect::<Vec<_>>(),
+            vec!["beta", "alpha"]
+        );
     }
 }

@@ -244,22 +244,18 @@ impl KeyIndex {
             }
         }
         if freed > 0 {
-            // Rebuilding from the (sorted) survivors is a bulk load; removing a quarter of
-            // the entries one at a time would rebalance the tree over and over.
             let values = &self.values;
-            self.by_lower = std::mem::take(&mut self.by_lower)
-                .into_iter()
-                .filter_map(|(lower, mut ids)| {
-                    ids.retain(|&id| values[id as usize].live);
-                    (!ids.is_empty()).then_some((lower, ids))
-                })
-                .collect();
+            self.by_lower.retain(|_, ids| {
+                ids.retain(|&id| values[id as usize].live);
+                !ids.is_empty()
+            });
             self.rebuild_arena();
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -306,7 +302,11 @@ mod tests {
         for &id in &ids[..1500] {
             k.release_if_unused(id);
         }
-        assert!(k.arena.text.len() < 2000 * 8, "rebuilt: {}", k.arena.text.len());
+        assert!(
+            k.arena.text.len() < 2000 * 8,
+            "rebuilt: {}",
+            k.arena.text.len()
+        );
         assert_eq!(k.values_containing("value-1999"), vec![ids[1999]]);
         // value-1500 .. value-1999 all contain "value-1".
         assert_eq!(k.values_containing("value-1").len(), 500);

@@ -6,10 +6,15 @@
 //! and [`CatalogIndex::remove`].
 //!
 //! Each entity is flattened once, at upsert, into Backstage's search rows (lower-cased dotted
-//! keys, one value per array element) and those rows feed an inverted index: key -> value ->
-//! sorted posting list of slot ids, plus key -> slots for "exists" filters. Filters evaluate by
-//! intersecting posting lists (smallest first) and uniting the alternatives, so a query costs
-//! roughly the size of its smallest posting list plus the page selection, not the catalog size.
+//! keys, one value per array element) and those rows feed an inverted index: key -> ordered
+//! value dictionary -> sorted posting list of slot ids, plus key -> slots for "exists" filters.
+//! Filters evaluate by intersecting posting lists (smallest first) and uniting the
+//! alternatives. Pages come from walking the ordered refs or the sort key's ordered values when
+//! many entities match, and from sorting the matches when few do (`walk`). Full-text search
+//! scans each key's contiguous text arena (`keys`). Removal tombstones slots; compaction
+//! renumbers them once a quarter are dead (`index`).
+//!
+//! The index is not internally synchronised: share it behind an `RwLock` (reads take `&self`).
 
 mod cursor;
 mod eval;

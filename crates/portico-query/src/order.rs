@@ -85,13 +85,20 @@ pub fn parse_order_field(param: &str) -> Result<SortField, QueryError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn legacy_order() {
-        assert_eq!(parse_order("asc:metadata.name").unwrap(), SortField::asc("metadata.name"));
-        assert_eq!(parse_order("desc:spec.type").unwrap(), SortField::desc("spec.type"));
+        assert_eq!(
+            parse_order("asc:metadata.name").unwrap(),
+            SortField::asc("metadata.name")
+        );
+        assert_eq!(
+            parse_order("desc:spec.type").unwrap(),
+            SortField::desc("spec.type")
+        );
         for bad in ["metadata.name", "up:metadata.name", "asc:", ":x"] {
             match parse_order(bad) {
                 Err(QueryError::InvalidOrder(m)) => assert!(m.contains(bad), "{m}"),
@@ -102,11 +109,23 @@ mod tests {
 
     #[test]
     fn order_field() {
-        assert_eq!(parse_order_field("metadata.name").unwrap(), SortField::asc("metadata.name"));
-        assert_eq!(parse_order_field("metadata.name,asc").unwrap(), SortField::asc("metadata.name"));
-        assert_eq!(parse_order_field("spec.type, desc").unwrap(), SortField::desc("spec.type"));
+        assert_eq!(
+            parse_order_field("metadata.name").unwrap(),
+            SortField::asc("metadata.name")
+        );
+        assert_eq!(
+            parse_order_field("metadata.name,asc").unwrap(),
+            SortField::asc("metadata.name")
+        );
+        assert_eq!(
+            parse_order_field("spec.type, desc").unwrap(),
+            SortField::desc("spec.type")
+        );
         for bad in [",asc", "", "a,sideways", "a,asc,b"] {
-            assert!(matches!(parse_order_field(bad), Err(QueryError::InvalidOrder(_))), "{bad}");
+            assert!(
+                matches!(parse_order_field(bad), Err(QueryError::InvalidOrder(_))),
+                "{bad}"
+            );
         }
     }
 }

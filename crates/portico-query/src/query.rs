@@ -101,7 +101,9 @@ impl CatalogIndex {
     /// Legacy listing: matching entities in order, from `offset`, at most `limit` of them.
     pub fn list(&self, req: &ListRequest) -> ListPage {
         let plan = Plan::new(self, &req.order, self.eval_filter(&req.filter));
-        let end = req.limit.map_or(usize::MAX, |l| req.offset.saturating_add(l));
+        let end = req
+            .limit
+            .map_or(usize::MAX, |l| req.offset.saturating_add(l));
         let found = plan.collect(Direction::Next, None, end.saturating_add(1));
         ListPage {
             has_more: found.len() > end,
@@ -131,15 +133,23 @@ impl CatalogIndex {
             return page;
         }
         let plan = Plan::new(self, &req.order, matched);
-        let bound = req.position.as_ref().map(Bound::of);
+        // A position only means something under the order it was taken in; should a caller
+        // change `order` on a cursor request, start from the beginning instead.
+        let start = req
+            .position
+            .as_ref()
+            .filter(|p| p.values.len() == req.order.len());
+        let bound = start.map(Bound::of);
         let want = req.limit.saturating_add(1);
-        let (items, has_prev, has_next) = match (&req.position, &bound) {
+        let (items, has_prev, has_next) = match (start, &bound) {
             (Some(pos), Some(b)) if pos.direction == Direction::Prev => {
                 let mut items = plan.collect(Direction::Prev, Some(b), want);
                 let more = items.len() > req.limit;
                 items.truncate(req.limit);
                 items.reverse();
-                let after = !plan.collect(Direction::Next, Some(&b.complement()), 1).is_empty();
+                let after = !plan
+                    .collect(Direction::Next, Some(&b.complement()), 1)
+                    .is_empty();
                 (items, more, after)
             }
             _ => {
@@ -147,7 +157,9 @@ impl CatalogIndex {
                 let more = items.len() > req.limit;
                 items.truncate(req.limit);
                 let before = bound.as_ref().is_some_and(|b| {
-                    !plan.collect(Direction::Prev, Some(&b.complement()), 1).is_empty()
+                    !plan
+                        .collect(Direction::Prev, Some(&b.complement()), 1)
+                        .is_empty()
                 });
                 (items, before, more)
             }
@@ -162,7 +174,7 @@ impl CatalogIndex {
                 position,
             )
         };
-        let position = |slot: u32, direction: Direction| Position {
+        let position_of = |slot: u32, direction: Direction| Position {
             direction,
             values: plan
                 .values_of(slot)
@@ -175,16 +187,16 @@ impl CatalogIndex {
         match (items.first(), items.last()) {
             (Some(&first), Some(&last)) => {
                 if has_next {
-                    page.next_cursor = Some(encode(position(last, Direction::Next)));
+                    page.next_cursor = Some(encode(position_of(last, Direction::Next)));
                 }
                 if has_prev {
-                    page.prev_cursor = Some(encode(position(first, Direction::Prev)));
+                    page.prev_cursor = Some(encode(position_of(first, Direction::Prev)));
                 }
             }
             _ => {
                 // An empty page after a cursor (its neighbours were removed): point back at
                 // everything on the other side of the same position.
-                if let Some(pos) = &req.position {
+                if let Some(pos) = start {
                     let flipped = Position {
                         direction: match pos.direction {
                             Direction::Next => Direction::Prev,
@@ -201,7 +213,10 @@ impl CatalogIndex {
                 }
             }
         }
-        page.items = items.into_iter().filter_map(|s| self.entity_at(s)).collect();
+        page.items = items
+            .into_iter()
+            .filter_map(|s| self.entity_at(s))
+            .collect();
         page
     }
 

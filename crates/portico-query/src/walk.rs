@@ -156,7 +156,14 @@ impl<'a> Plan<'a> {
     }
 
     /// Sorts `slots` and appends the `n` nearest beyond `bound` to `out`.
-    fn take_sorted(&self, slots: Vec<u32>, dir: Direction, bound: Option<&Bound>, n: usize, out: &mut Vec<u32>) {
+    fn take_sorted(
+        &self,
+        slots: Vec<u32>,
+        dir: Direction,
+        bound: Option<&Bound>,
+        n: usize,
+        out: &mut Vec<u32>,
+    ) {
         if slots.len() == 1 && bound.is_none() {
             out.extend(slots);
             return;
@@ -171,7 +178,12 @@ impl<'a> Plan<'a> {
         let vals = |i: usize| &values[i * k..(i + 1) * k];
         let mut items: Vec<usize> = (0..slots.len()).collect();
         if let Some(b) = bound {
-            items.retain(|&i| b.admits(dir, compare(&self.descending, vals(i), refs[i], &b.values, b.key)));
+            items.retain(|&i| {
+                b.admits(
+                    dir,
+                    compare(&self.descending, vals(i), refs[i], &b.values, b.key),
+                )
+            });
         }
         let cmp = |a: &usize, b: &usize| {
             let o = compare(&self.descending, vals(*a), refs[*a], vals(*b), refs[*b]);
@@ -191,7 +203,14 @@ impl<'a> Plan<'a> {
 
     /// Appends `n` of a tie group (equal on the first sort field). When nothing but the ref
     /// orders the group and it is large, walking refs beats sorting it.
-    fn take_group(&self, slots: Vec<u32>, dir: Direction, bound: Option<&Bound>, n: usize, out: &mut Vec<u32>) {
+    fn take_group(
+        &self,
+        slots: Vec<u32>,
+        dir: Direction,
+        bound: Option<&Bound>,
+        n: usize,
+        out: &mut Vec<u32>,
+    ) {
         let only_ref_left = self.keys.iter().skip(1).all(Option::is_none);
         if only_ref_left && slots.len() > 1 && self.prefers_walk(slots.len(), n) {
             let set = SlotSet::new(self.index.slots.len(), &slots);
@@ -203,7 +222,14 @@ impl<'a> Plan<'a> {
 
     /// Walks refs in order, appending up to `n` members of `set`. `bound`, if any, must lie
     /// in the same tie group, so only its ref matters.
-    fn walk_refs(&self, set: &SlotSet, dir: Direction, bound: Option<&Bound>, n: usize, out: &mut Vec<u32>) {
+    fn walk_refs(
+        &self,
+        set: &SlotSet,
+        dir: Direction,
+        bound: Option<&Bound>,
+        n: usize,
+        out: &mut Vec<u32>,
+    ) {
         fn edge<'b>(b: &Bound<'b>) -> Edge<&'b str> {
             if b.inclusive {
                 Edge::Included(b.key)
@@ -214,14 +240,25 @@ impl<'a> Plan<'a> {
         let ordered = &self.index.ordered;
         let wanted = |&(_, &s): &(_, &u32)| set.contains(s);
         let found: Vec<u32> = match (dir, bound) {
-            (Direction::Next, None) => ordered.iter().filter(wanted).take(n).map(|e| *e.1).collect(),
+            (Direction::Next, None) => ordered
+                .iter()
+                .filter(wanted)
+                .take(n)
+                .map(|e| *e.1)
+                .collect(),
             (Direction::Next, Some(b)) => ordered
                 .range::<str, _>((edge(b), Edge::Unbounded))
                 .filter(wanted)
                 .take(n)
                 .map(|e| *e.1)
                 .collect(),
-            (Direction::Prev, None) => ordered.iter().rev().filter(wanted).take(n).map(|e| *e.1).collect(),
+            (Direction::Prev, None) => ordered
+                .iter()
+                .rev()
+                .filter(wanted)
+                .take(n)
+                .map(|e| *e.1)
+                .collect(),
             (Direction::Prev, Some(b)) => ordered
                 .range::<str, _>((Edge::Unbounded, edge(b)))
                 .rev()
@@ -254,25 +291,44 @@ impl<'a> Plan<'a> {
                     self.walk_missing(dir, bound, n, out);
                 }
                 if out.len() < n {
-                    let from = if bound_in_missing { None } else { start.flatten() };
+                    let from = if bound_in_missing {
+                        None
+                    } else {
+                        start.flatten()
+                    };
                     self.walk_groups(dir, bound.filter(|_| !bound_in_missing), from, n, out);
                 }
             }
         }
     }
 
-    fn walk_groups(&self, dir: Direction, bound: Option<&Bound>, from: Option<&str>, n: usize, out: &mut Vec<u32>) {
+    fn walk_groups(
+        &self,
+        dir: Direction,
+        bound: Option<&Bound>,
+        from: Option<&str>,
+        n: usize,
+        out: &mut Vec<u32>,
+    ) {
         let Some(k) = self.keys[0] else {
             return;
         };
         let key = &self.index.keys[k as usize];
         let ascending = (dir == Direction::Next) != self.descending[0];
-        let groups: Box<dyn Iterator<Item = (&std::sync::Arc<str>, &Vec<u32>)>> = match (ascending, from) {
-            (true, None) => Box::new(key.by_lower.iter()),
-            (true, Some(v)) => Box::new(key.by_lower.range::<str, _>((Edge::Included(v), Edge::Unbounded))),
-            (false, None) => Box::new(key.by_lower.iter().rev()),
-            (false, Some(v)) => Box::new(key.by_lower.range::<str, _>((Edge::Unbounded, Edge::Included(v))).rev()),
-        };
+        let groups: Box<dyn Iterator<Item = (&std::sync::Arc<str>, &Vec<u32>)>> =
+            match (ascending, from) {
+                (true, None) => Box::new(key.by_lower.iter()),
+                (true, Some(v)) => Box::new(
+                    key.by_lower
+                        .range::<str, _>((Edge::Included(v), Edge::Unbounded)),
+                ),
+                (false, None) => Box::new(key.by_lower.iter().rev()),
+                (false, Some(v)) => Box::new(
+                    key.by_lower
+                        .range::<str, _>((Edge::Unbounded, Edge::Included(v)))
+                        .rev(),
+                ),
+            };
         for (lower, ids) in groups {
             let mut members: Vec<u32> = ids
                 .iter()
@@ -308,6 +364,7 @@ impl<'a> Plan<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -325,21 +382,39 @@ mod tests {
             } else if i % 3 == 0 {
                 meta["tags"] = json!(["mid"]);
             }
-            idx.upsert(json!({"kind": if i % 2 == 0 { "A" } else { "B" }, "metadata": meta, "spec": spec}))
-                .unwrap();
+            idx.upsert(
+                json!({"kind": if i % 2 == 0 { "A" } else { "B" }, "metadata": meta, "spec": spec}),
+            )
+            .unwrap();
         }
         for i in [3u32, 50, 51, 77] {
-            idx.remove(&format!("{}:default/n{:03}", if i % 2 == 0 { "a" } else { "b" }, (i * 37) % 120));
+            idx.remove(&format!(
+                "{}:default/n{:03}",
+                if i % 2 == 0 { "a" } else { "b" },
+                (i * 37) % 120
+            ));
         }
         idx
     }
 
     #[test]
     fn compare_puts_missing_last_in_both_directions() {
-        assert_eq!(compare(&[false], &[Some("a")], "x", &[None], "a"), Ordering::Less);
-        assert_eq!(compare(&[true], &[Some("a")], "x", &[None], "a"), Ordering::Less);
-        assert_eq!(compare(&[true], &[Some("a")], "x", &[Some("b")], "a"), Ordering::Greater);
-        assert_eq!(compare(&[false], &[None], "a", &[None], "b"), Ordering::Less);
+        assert_eq!(
+            compare(&[false], &[Some("a")], "x", &[None], "a"),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&[true], &[Some("a")], "x", &[None], "a"),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&[true], &[Some("a")], "x", &[Some("b")], "a"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare(&[false], &[None], "a", &[None], "b"),
+            Ordering::Less
+        );
         assert_eq!(compare(&[], &[], "b", &[], "a"), Ordering::Greater);
     }
 
@@ -352,12 +427,18 @@ mod tests {
             vec![SortField::asc("spec.type")],
             vec![SortField::desc("spec.type")],
             vec![SortField::asc("metadata.tags")],
-            vec![SortField::desc("metadata.tags"), SortField::desc("spec.owner")],
+            vec![
+                SortField::desc("metadata.tags"),
+                SortField::desc("spec.owner"),
+            ],
             vec![SortField::asc("spec.owner"), SortField::asc("spec.type")],
             vec![SortField::asc("spec.nothing")],
             vec![SortField::desc("spec.type"), SortField::asc("spec.nothing")],
         ];
-        let filters = [idx.all_slots(), idx.eval_filter(&crate::EntityFilter::parse(&["kind=b".into()]).unwrap())];
+        let filters = [
+            idx.all_slots(),
+            idx.eval_filter(&crate::EntityFilter::parse(&["kind=b".into()]).unwrap()),
+        ];
         for order in &orders {
             for candidates in &filters {
                 let sort = Plan::new(&idx, order, candidates.clone()).with_strategy(Strategy::Sort);
@@ -366,23 +447,43 @@ mod tests {
                 assert_eq!(everything.len(), candidates.len());
                 for n in [1, 7, 500] {
                     for dir in [Direction::Next, Direction::Prev] {
-                        assert_eq!(sort.collect(dir, None, n), walk.collect(dir, None, n), "{order:?} {n}");
+                        assert_eq!(
+                            sort.collect(dir, None, n),
+                            walk.collect(dir, None, n),
+                            "{order:?} {n}"
+                        );
                     }
                 }
                 // Bounds at, and just beside, every item.
                 for &slot in everything.iter().step_by(3) {
                     let values = sort.values_of(slot);
                     for inclusive in [false, true] {
-                        let b = Bound { values: values.clone(), key: sort.key_of(slot), inclusive };
+                        let b = Bound {
+                            values: values.clone(),
+                            key: sort.key_of(slot),
+                            inclusive,
+                        };
                         for dir in [Direction::Next, Direction::Prev] {
                             let s = sort.collect(dir, Some(&b), 5);
-                            assert_eq!(s, walk.collect(dir, Some(&b), 5), "{order:?} {dir:?} {inclusive}");
+                            assert_eq!(
+                                s,
+                                walk.collect(dir, Some(&b), 5),
+                                "{order:?} {dir:?} {inclusive}"
+                            );
                             let pos = everything.iter().position(|&x| x == slot).unwrap();
                             let expect: Vec<u32> = match (dir, inclusive) {
-                                (Direction::Next, false) => everything[pos + 1..].iter().take(5).copied().collect(),
-                                (Direction::Next, true) => everything[pos..].iter().take(5).copied().collect(),
-                                (Direction::Prev, false) => everything[..pos].iter().rev().take(5).copied().collect(),
-                                (Direction::Prev, true) => everything[..=pos].iter().rev().take(5).copied().collect(),
+                                (Direction::Next, false) => {
+                                    everything[pos + 1..].iter().take(5).copied().collect()
+                                }
+                                (Direction::Next, true) => {
+                                    everything[pos..].iter().take(5).copied().collect()
+                                }
+                                (Direction::Prev, false) => {
+                                    everything[..pos].iter().rev().take(5).copied().collect()
+                                }
+                                (Direction::Prev, true) => {
+                                    everything[..=pos].iter().rev().take(5).copied().collect()
+                                }
                             };
                             assert_eq!(s, expect);
                         }

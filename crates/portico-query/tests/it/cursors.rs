@@ -11,7 +11,8 @@ fn catalog(n: usize) -> CatalogIndex {
         if i % 5 != 0 {
             spec["type"] = json!(format!("type-{}", i % 7));
         }
-        idx.upsert(entity(kind, &format!("e{i:03}"), json!({"spec": spec}))).unwrap();
+        idx.upsert(entity(kind, &format!("e{i:03}"), json!({"spec": spec})))
+            .unwrap();
     }
     idx
 }
@@ -40,8 +41,12 @@ fn expected(idx: &CatalogIndex, filter: &[&str], order: &[SortField]) -> Vec<Str
         v.as_str().map(str::to_lowercase)
     };
     let key = |e: &serde_json::Value| {
-        format!("{}:default/{}", e["kind"].as_str().unwrap(), e["metadata"]["name"].as_str().unwrap())
-            .to_lowercase()
+        format!(
+            "{}:default/{}",
+            e["kind"].as_str().unwrap(),
+            e["metadata"]["name"].as_str().unwrap()
+        )
+        .to_lowercase()
     };
     items.sort_by(|a, b| {
         for o in order {
@@ -65,7 +70,10 @@ fn walk_forward_and_back(filter: &[&str], order: Vec<SortField>, limit: usize) {
     let idx = catalog(47);
     let want = expected(&idx, filter, &order);
     let mut pages = vec![first(&idx, filter, order.clone(), limit)];
-    assert!(pages[0].prev_cursor.is_none(), "first page has no previous page");
+    assert!(
+        pages[0].prev_cursor.is_none(),
+        "first page has no previous page"
+    );
     while pages.last().unwrap().next_cursor.is_some() {
         let next = follow(&idx, &pages.last().unwrap().next_cursor);
         pages.push(next);
@@ -104,7 +112,10 @@ fn walks_descending_and_multiple_fields() {
     walk_forward_and_back(&[], vec![SortField::desc("spec.type")], 6);
     walk_forward_and_back(
         &["kind=component", "spec.owner=team-1"],
-        vec![SortField::asc("spec.owner"), SortField::desc("metadata.name")],
+        vec![
+            SortField::asc("spec.owner"),
+            SortField::desc("metadata.name"),
+        ],
         3,
     );
 }
@@ -138,10 +149,16 @@ fn cursor_stays_correct_after_inserts_and_removes() {
     idx.upsert(entity("Component", "e000b", json!({}))).unwrap();
     idx.upsert(entity("Component", "e007b", json!({}))).unwrap();
     let p2 = follow(&idx, &p1.next_cursor);
-    assert_eq!(names(&p2.items), strings(&["e007b", "e008", "e010", "e011"]));
+    assert_eq!(
+        names(&p2.items),
+        strings(&["e007b", "e008", "e010", "e011"])
+    );
     assert_eq!(p2.total_items, 13); // 13 components, 2 removed, 2 added
     let back = follow(&idx, &p2.prev_cursor);
-    assert_eq!(names(&back.items), strings(&["e000b", "e001", "e002", "e004"]));
+    assert_eq!(
+        names(&back.items),
+        strings(&["e000b", "e001", "e002", "e004"])
+    );
     assert!(back.prev_cursor.is_none());
     assert!(back.next_cursor.is_some());
 }
@@ -150,7 +167,11 @@ fn cursor_stays_correct_after_inserts_and_removes() {
 fn empty_page_after_removals_points_back() {
     let mut idx = catalog(6);
     let p1 = first(&idx, &[], vec![], 3);
-    for name in ["component:default/e004", "component:default/e005", "component:default/e002"] {
+    for name in [
+        "component:default/e004",
+        "component:default/e005",
+        "component:default/e002",
+    ] {
         idx.remove(name);
     }
     let p2 = follow(&idx, &p1.next_cursor);
@@ -183,8 +204,14 @@ fn cursor_carries_filters_order_and_full_text() {
     let p2 = idx.query(&from);
     assert_eq!(p2.total_items, p1.total_items);
     assert!(p2.items.iter().all(|e| e["kind"] == "Component"));
-    assert_eq!(names(&p1.items), strings(&["e038", "e037", "e035", "e034", "e032"]));
-    assert_eq!(names(&p2.items), strings(&["e031", "e029", "e028", "e026", "e025"]));
+    assert_eq!(
+        names(&p1.items),
+        strings(&["e038", "e037", "e035", "e034", "e032"])
+    );
+    assert_eq!(
+        names(&p2.items),
+        strings(&["e031", "e029", "e028", "e026", "e025"])
+    );
     // An explicit limit changes the page size and is carried on.
     let p3 = idx.query(&QueryRequest::from_cursor(&cursor, Some(2)).unwrap());
     assert_eq!(names(&p3.items), strings(&["e031", "e029"]));
@@ -212,4 +239,17 @@ fn invalid_initial_requests_are_rejected() {
         QueryRequest::new(&[], vec![SortField::asc(" ")], None, 10),
         Err(QueryError::InvalidOrder(_))
     ));
+}
+
+#[test]
+fn changing_the_order_of_a_cursor_request_restarts_instead_of_panicking() {
+    let idx = catalog(20);
+    let p1 = first(&idx, &[], vec![SortField::asc("spec.type")], 5);
+    let mut req = QueryRequest::from_cursor(p1.next_cursor.as_deref().unwrap(), None).unwrap();
+    req.order = vec![];
+    let page = idx.query(&req);
+    assert_eq!(
+        names(&page.items),
+        strings(&["e000", "e003", "e006", "e009", "e012"])
+    );
 }

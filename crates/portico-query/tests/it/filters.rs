@@ -38,7 +38,10 @@ fn catalog() -> portico_query::CatalogIndex {
 #[test]
 fn conditions_in_one_param_are_anded() {
     let idx = catalog();
-    assert_eq!(names_matching(&idx, &["kind=component,spec.owner=team-a"]), vec!["svc-a"]);
+    assert_eq!(
+        names_matching(&idx, &["kind=component,spec.owner=team-a"]),
+        vec!["svc-a"]
+    );
     assert!(names_matching(&idx, &["kind=api,spec.type=service"]).is_empty());
 }
 
@@ -65,8 +68,14 @@ fn no_filter_matches_all() {
 #[test]
 fn bare_key_means_exists() {
     let idx = catalog();
-    assert_eq!(names_matching(&idx, &["spec.lifecycle"]), vec!["svc-a", "svc-b"]);
-    assert_eq!(names_matching(&idx, &["metadata.tags,kind=component"]), vec!["svc-a", "svc-b"]);
+    assert_eq!(
+        names_matching(&idx, &["spec.lifecycle"]),
+        vec!["svc-a", "svc-b"]
+    );
+    assert_eq!(
+        names_matching(&idx, &["metadata.tags,kind=component"]),
+        vec!["svc-a", "svc-b"]
+    );
     // A null value still makes the key exist, as in Backstage's search table.
     assert_eq!(names_matching(&idx, &["spec.definition"]), vec!["api-c"]);
     assert!(names_matching(&idx, &["spec.nothing"]).is_empty());
@@ -75,9 +84,15 @@ fn bare_key_means_exists() {
 #[test]
 fn matching_is_case_insensitive_on_keys_and_values() {
     let idx = catalog();
-    assert_eq!(names_matching(&idx, &["KIND=COMPONENT,Spec.Type=SERVICE"]), vec!["svc-a"]);
+    assert_eq!(
+        names_matching(&idx, &["KIND=COMPONENT,Spec.Type=SERVICE"]),
+        vec!["svc-a"]
+    );
     assert_eq!(names_matching(&idx, &["spec.owner=team-b"]), vec!["svc-b"]);
-    assert_eq!(names_matching(&idx, &["metadata.name=SVC-A"]), vec!["svc-a"]);
+    assert_eq!(
+        names_matching(&idx, &["metadata.name=SVC-A"]),
+        vec!["svc-a"]
+    );
 }
 
 #[test]
@@ -126,11 +141,17 @@ fn relations_filter_by_type_case_insensitively() {
 fn annotation_keys_with_dots_and_slashes() {
     let idx = catalog();
     assert_eq!(
-        names_matching(&idx, &["metadata.annotations.backstage.io/techdocs-ref=dir:."]),
+        names_matching(
+            &idx,
+            &["metadata.annotations.backstage.io/techdocs-ref=dir:."]
+        ),
         vec!["svc-a"]
     );
     assert_eq!(
-        names_matching(&idx, &["metadata.annotations.github.com/project-slug=org/svc-a"]),
+        names_matching(
+            &idx,
+            &["metadata.annotations.github.com/project-slug=org/svc-a"]
+        ),
         vec!["svc-a"]
     );
     assert_eq!(
@@ -142,7 +163,10 @@ fn annotation_keys_with_dots_and_slashes() {
 #[test]
 fn namespace_defaults_and_explicit_namespaces() {
     let idx = catalog();
-    assert_eq!(names_matching(&idx, &["metadata.namespace=ops"]), vec!["svc-b"]);
+    assert_eq!(
+        names_matching(&idx, &["metadata.namespace=ops"]),
+        vec!["svc-b"]
+    );
     assert_eq!(
         names_matching(&idx, &["metadata.namespace=default"]),
         vec!["api-c", "svc-a", "team-a"]

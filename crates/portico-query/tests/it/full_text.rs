@@ -5,14 +5,36 @@ use crate::{entity, index_of, names, strings};
 
 fn catalog() -> CatalogIndex {
     index_of(vec![
-        entity("Component", "payments-api", json!({"metadata": {"title": "Billing Gateway", "uid": "aaa-111"}, "spec": {"owner": "team-pay"}})),
-        entity("Component", "checkout", json!({"metadata": {"title": "Checkout UI", "uid": "bbb-222"}, "spec": {"owner": "team-web"}})),
-        entity("User", "jdoe", json!({"metadata": {"uid": "ccc-333"}, "spec": {"profile": {"displayName": "Jane PAYNE"}}})),
-        entity("API", "payments", json!({"metadata": {"uid": "ddd-444"}, "spec": {"owner": "team-pay"}})),
+        entity(
+            "Component",
+            "payments-api",
+            json!({"metadata": {"title": "Billing Gateway", "uid": "aaa-111"}, "spec": {"owner": "team-pay"}}),
+        ),
+        entity(
+            "Component",
+            "checkout",
+            json!({"metadata": {"title": "Checkout UI", "uid": "bbb-222"}, "spec": {"owner": "team-web"}}),
+        ),
+        entity(
+            "User",
+            "jdoe",
+            json!({"metadata": {"uid": "ccc-333"}, "spec": {"profile": {"displayName": "Jane PAYNE"}}}),
+        ),
+        entity(
+            "API",
+            "payments",
+            json!({"metadata": {"uid": "ddd-444"}, "spec": {"owner": "team-pay"}}),
+        ),
     ])
 }
 
-fn search(idx: &CatalogIndex, filter: &[&str], order: Vec<SortField>, term: &str, fields: &[&str]) -> (Vec<String>, usize) {
+fn search(
+    idx: &CatalogIndex,
+    filter: &[&str],
+    order: Vec<SortField>,
+    term: &str,
+    fields: &[&str],
+) -> (Vec<String>, usize) {
     let req = QueryRequest::new(
         &strings(filter),
         order,
@@ -29,7 +51,13 @@ fn substring_over_given_fields_case_insensitively() {
     let idx = catalog();
     let by_name = vec![SortField::asc("metadata.name")];
     assert_eq!(
-        search(&idx, &[], by_name.clone(), "PAY", &["metadata.name", "spec.profile.displayName"]),
+        search(
+            &idx,
+            &[],
+            by_name.clone(),
+            "PAY",
+            &["metadata.name", "spec.profile.displayName"]
+        ),
         (strings(&["jdoe", "payments", "payments-api"]), 3)
     );
     assert_eq!(
@@ -37,7 +65,13 @@ fn substring_over_given_fields_case_insensitively() {
         (strings(&["payments-api"]), 1)
     );
     assert_eq!(
-        search(&idx, &["kind=component"], by_name.clone(), "pay", &["metadata.name"]),
+        search(
+            &idx,
+            &["kind=component"],
+            by_name.clone(),
+            "pay",
+            &["metadata.name"]
+        ),
         (strings(&["payments-api"]), 1)
     );
     assert_eq!(search(&idx, &[], by_name, "zzz", &["metadata.name"]).1, 0);
@@ -52,7 +86,10 @@ fn default_fields_follow_backstage() {
         (strings(&["checkout"]), 1)
     );
     // ... and without a sort field, metadata.uid.
-    assert_eq!(search(&idx, &[], vec![], "ccc", &[]), (strings(&["jdoe"]), 1));
+    assert_eq!(
+        search(&idx, &[], vec![], "ccc", &[]),
+        (strings(&["jdoe"]), 1)
+    );
     assert_eq!(search(&idx, &[], vec![], "jdoe", &[]).1, 0);
 }
 

@@ -1,4 +1,5 @@
 //! Integration tests of the public API of portico-query.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cursors;
 mod entities;

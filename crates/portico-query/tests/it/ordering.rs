@@ -5,16 +5,34 @@ use crate::{entity, index_of, names, strings};
 
 fn catalog() -> portico_query::CatalogIndex {
     index_of(vec![
-        entity("Component", "b", json!({"spec": {"type": "Service", "owner": "x"}})),
-        entity("Component", "a", json!({"spec": {"type": "website", "owner": "y"}})),
-        entity("Component", "C", json!({"spec": {"type": "service", "owner": "y"}})),
+        entity(
+            "Component",
+            "b",
+            json!({"spec": {"type": "Service", "owner": "x"}}),
+        ),
+        entity(
+            "Component",
+            "a",
+            json!({"spec": {"type": "website", "owner": "y"}}),
+        ),
+        entity(
+            "Component",
+            "C",
+            json!({"spec": {"type": "service", "owner": "y"}}),
+        ),
         entity("Component", "d", json!({"spec": {"owner": "x"}})),
         entity("API", "e", json!({"spec": {"type": "openapi"}})),
     ])
 }
 
 fn list(idx: &portico_query::CatalogIndex, order: Vec<SortField>) -> Vec<String> {
-    names(&idx.list(&ListRequest { order, ..ListRequest::default() }).items)
+    names(
+        &idx.list(&ListRequest {
+            order,
+            ..ListRequest::default()
+        })
+        .items,
+    )
 }
 
 #[test]
@@ -53,11 +71,20 @@ fn descending_keeps_missing_last_and_ties_ascending() {
 fn several_sort_fields() {
     let idx = catalog();
     assert_eq!(
-        list(&idx, vec![SortField::asc("spec.owner"), SortField::desc("metadata.name")]),
+        list(
+            &idx,
+            vec![
+                SortField::asc("spec.owner"),
+                SortField::desc("metadata.name")
+            ]
+        ),
         vec!["d", "b", "C", "a", "e"]
     );
     assert_eq!(
-        list(&idx, vec![SortField::desc("spec.owner"), SortField::asc("spec.type")]),
+        list(
+            &idx,
+            vec![SortField::desc("spec.owner"), SortField::asc("spec.type")]
+        ),
         vec!["C", "a", "b", "d", "e"]
     );
 }

@@ -10,15 +10,28 @@ use serde_json::json;
 
 use crate::strings;
 
-const KINDS: [&str; 7] = ["Component", "Component", "API", "Resource", "System", "Group", "User"];
+const KINDS: [&str; 7] = [
+    "Component",
+    "Component",
+    "API",
+    "Resource",
+    "System",
+    "Group",
+    "User",
+];
 
 fn ref_of(i: usize) -> String {
-    format!("{}:default/entity-{i:06}", KINDS[i % KINDS.len()].to_lowercase())
+    format!(
+        "{}:default/entity-{i:06}",
+        KINDS[i % KINDS.len()].to_lowercase()
+    )
 }
 
 fn synthetic(i: usize) -> serde_json::Value {
     let kinds = KINDS;
-    let types = ["service", "website", "library", "openapi", "database", "grpc"];
+    let types = [
+        "service", "website", "library", "openapi", "database", "grpc",
+    ];
     let kind = kinds[i % kinds.len()];
     json!({
         "apiVersion": "backstage.io/v1alpha1",
@@ -39,7 +52,7 @@ fn synthetic(i: usize) -> serde_json::Value {
         "spec": {
             "type": types[i % types.len()],
             "owner": format!("group:default/team-{}", i % 200),
-            "lifecycle": if i % 2 == 0 { "production" } else { "experimental" },
+            "lifecycle": if i.is_multiple_of(2) { "production" } else { "experimental" },
             "system": format!("system-{}", i % 300),
         },
         "relations": [
@@ -47,6 +60,12 @@ fn synthetic(i: usize) -> serde_json::Value {
             {"type": "partOf", "targetRef": format!("system:default/system-{}", i % 300)},
         ],
     })
+}
+
+fn rss_kb() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn time<T>(label: &str, runs: u32, mut f: impl FnMut() -> T) -> Duration {
@@ -64,20 +83,31 @@ fn time<T>(label: &str, runs: u32, mut f: impl FnMut() -> T) -> Duration {
 #[ignore]
 fn perf_100k() {
     let n = 100_000;
+    let rss_start = rss_kb();
     let entities: Vec<_> = (0..n).map(synthetic).collect();
+    let rss_json = rss_kb();
     let start = Instant::now();
     let mut idx = CatalogIndex::new();
     for e in entities {
         idx.upsert(e).unwrap();
     }
     println!("upsert {n} entities: {:?}", start.elapsed());
+    if let (Some(a), Some(b), Some(c)) = (rss_start, rss_json, rss_kb()) {
+        println!(
+            "RSS: entity JSON {} MB, index on top {} MB",
+            (b - a) / 1024,
+            (c.saturating_sub(b)) / 1024
+        );
+    }
     assert_eq!(idx.len(), n);
 
     let components = QueryRequest::new(&strings(&["kind=component"]), vec![], None, 50).unwrap();
     let page = idx.query(&components);
     assert_eq!(page.items.len(), 50);
     assert_eq!(page.total_items, 2 * n / 7 + 1);
-    let t1 = time("by-query kind=component limit 50 (+totalItems)", 20, || idx.query(&components));
+    let t1 = time("by-query kind=component limit 50 (+totalItems)", 20, || {
+        idx.query(&components)
+    });
 
     let by_name = QueryRequest::new(
         &strings(&["kind=component"]),
@@ -86,10 +116,16 @@ fn perf_100k() {
         50,
     )
     .unwrap();
-    time("by-query kind=component order name desc limit 50", 20, || idx.query(&by_name));
+    time(
+        "by-query kind=component order name desc limit 50",
+        20,
+        || idx.query(&by_name),
+    );
     let next = idx.query(&by_name).next_cursor.unwrap();
     let next_req = QueryRequest::from_cursor(&next, None).unwrap();
-    time("by-query same, next cursor page", 20, || idx.query(&next_req));
+    time("by-query same, next cursor page", 20, || {
+        idx.query(&next_req)
+    });
 
     let owner = ListRequest {
         filter: EntityFilter::parse(&strings(&["spec.owner=group:default/team-7"])).unwrap(),
@@ -101,46 +137,87 @@ fn perf_100k() {
     let all = EntityFilter::all();
     let facet = strings(&["spec.type"]);
     assert_eq!(idx.facets(&all, &facet)["spec.type"].len(), 6);
-    let t3 = time("facets spec.type (no filter)", 20, || idx.facets(&all, &facet));
+    let t3 = time("facets spec.type (no filter)", 20, || {
+        idx.facets(&all, &facet)
+    });
     let comp = EntityFilter::parse(&strings(&["kind=component"])).unwrap();
-    time("facets spec.type (filter kind=component)", 20, || idx.facets(&comp, &facet));
+    time("facets spec.type (filter kind=component)", 20, || {
+        idx.facets(&comp, &facet)
+    });
 
     let text = QueryRequest::new(
         &[],
         vec![SortField::asc("metadata.name")],
-        Some(FullTextFilter::new("ity-0123", strings(&["metadata.name", "metadata.title"]))),
+        Some(FullTextFilter::new(
+            "ity-0123",
+            strings(&["metadata.name", "metadata.title"]),
+        )),
         50,
     )
     .unwrap();
     assert_eq!(idx.query(&text).total_items, 100);
-    let t4 = time("full text 'ity-0123' over name+title, limit 50", 20, || idx.query(&text));
+    let t4 = time("full text 'ity-0123' over name+title, limit 50", 20, || {
+        idx.query(&text)
+    });
 
     // Harder shapes: everything matches, huge tie groups, a term matching every value, a sort
     // field nobody has, a deep cursor, and a selective filter with a sort.
     let mut extra = Vec::new();
     let all_by_default = QueryRequest::new(&[], vec![], None, 50).unwrap();
-    extra.push(time("by-query no filter, default order, limit 50", 20, || idx.query(&all_by_default)));
+    extra.push(time(
+        "by-query no filter, default order, limit 50",
+        20,
+        || idx.query(&all_by_default),
+    ));
     let by_type = QueryRequest::new(&[], vec![SortField::asc("spec.type")], None, 50).unwrap();
-    extra.push(time("by-query no filter, order spec.type (6 values), limit 50", 20, || idx.query(&by_type)));
+    extra.push(time(
+        "by-query no filter, order spec.type (6 values), limit 50",
+        20,
+        || idx.query(&by_type),
+    ));
     let common = QueryRequest::new(
         &[],
         vec![SortField::asc("metadata.name")],
-        Some(FullTextFilter::new("entity", strings(&["metadata.name", "metadata.title"]))),
+        Some(FullTextFilter::new(
+            "entity",
+            strings(&["metadata.name", "metadata.title"]),
+        )),
         50,
     )
     .unwrap();
     assert_eq!(idx.query(&common).total_items, n);
-    extra.push(time("full text 'entity' (matches all), limit 50", 20, || idx.query(&common)));
-    let nobody = QueryRequest::new(&[], vec![SortField::asc("spec.profile.displayName")], None, 50).unwrap();
-    extra.push(time("by-query order by a field no entity has, limit 50", 20, || idx.query(&nobody)));
+    extra.push(time(
+        "full text 'entity' (matches all), limit 50",
+        20,
+        || idx.query(&common),
+    ));
+    let nobody = QueryRequest::new(
+        &[],
+        vec![SortField::asc("spec.profile.displayName")],
+        None,
+        50,
+    )
+    .unwrap();
+    extra.push(time(
+        "by-query order by a field no entity has, limit 50",
+        20,
+        || idx.query(&nobody),
+    ));
     let mut deep = idx.query(&by_name);
     for _ in 0..200 {
-        deep = idx.query(&QueryRequest::from_cursor(deep.next_cursor.as_deref().unwrap(), None).unwrap());
+        deep = idx
+            .query(&QueryRequest::from_cursor(deep.next_cursor.as_deref().unwrap(), None).unwrap());
     }
     let deep_req = QueryRequest::from_cursor(deep.next_cursor.as_deref().unwrap(), None).unwrap();
-    extra.push(time("by-query cursor page 202 of kind=component by name", 20, || idx.query(&deep_req)));
+    extra.push(time(
+        "by-query cursor page 202 of kind=component by name",
+        20,
+        || idx.query(&deep_req),
+    ));
     let deep_prev = QueryRequest::from_cursor(deep.prev_cursor.as_deref().unwrap(), None).unwrap();
-    extra.push(time("by-query prev cursor from page 201", 20, || idx.query(&deep_prev)));
+    extra.push(time("by-query prev cursor from page 201", 20, || {
+        idx.query(&deep_prev)
+    }));
     let owner_sorted = QueryRequest::new(
         &strings(&["spec.owner=group:default/team-7"]),
         vec![SortField::desc("metadata.title")],
@@ -148,11 +225,21 @@ fn perf_100k() {
         50,
     )
     .unwrap();
-    extra.push(time("by-query owner=<one team> order title desc, limit 50", 20, || idx.query(&owner_sorted)));
+    extra.push(time(
+        "by-query owner=<one team> order title desc, limit 50",
+        20,
+        || idx.query(&owner_sorted),
+    ));
     let legacy_all = ListRequest::default();
-    extra.push(time("list everything (100k, no limit), default order", 3, || idx.list(&legacy_all)));
+    extra.push(time(
+        "list everything (100k, no limit), default order",
+        3,
+        || idx.list(&legacy_all),
+    ));
 
-    let lookup = time("get by ref", 1000, || idx.get("Component:default/entity-054321"));
+    let lookup = time("get by ref", 1000, || {
+        idx.get("Component:default/entity-054321")
+    });
     assert!(lookup < Duration::from_micros(50));
 
     let start = Instant::now();
@@ -180,14 +267,24 @@ fn perf_100k() {
     );
     let after = idx.query(&components);
     assert_eq!(after.items.len(), 50);
-    time("by-query kind=component limit 50 after compaction", 20, || idx.query(&components));
+    time(
+        "by-query kind=component limit 50 after compaction",
+        20,
+        || idx.query(&components),
+    );
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         if let Some(rss) = status.lines().find(|l| l.starts_with("VmHWM")) {
-            println!("peak RSS of the test process: {}", rss.trim_start_matches("VmHWM:").trim());
+            println!(
+                "peak RSS of the test process: {}",
+                rss.trim_start_matches("VmHWM:").trim()
+            );
         }
     }
 
-    for t in [t1, t2, t3, t4].into_iter().chain(extra.into_iter().take(7)) {
+    for t in [t1, t2, t3, t4]
+        .into_iter()
+        .chain(extra.into_iter().take(7))
+    {
         assert!(t < Duration::from_millis(20), "{t:?}");
     }
 }
