@@ -273,6 +273,7 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Generated> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

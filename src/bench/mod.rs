@@ -63,7 +63,6 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .unwrap_or_else(|| dir.path().join("catalog"));
     let generated = generate::generate(&catalog_dir, args.entities, args.seed)?;
 
-    eprintln!("rss after generate: {:.1} MB", current_rss_mb());
     let bench_db = BenchDatabase::open(&args.database, dir.path())?;
     let catalog = Arc::new(Catalog::open(
         bench_db.store.clone(),
@@ -74,11 +73,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     let added =
         catalog.add_location("file", &generated.root.to_string_lossy(), AddMode::Lenient)?;
     let ingest = started.elapsed();
-    eprintln!(
-        "rss after ingest: {:.1} MB (peak {:.1})",
-        current_rss_mb(),
-        peak_rss_mb()
-    );
+    let rss_after_ingest_mb = current_rss_mb();
     let ingested = catalog.index().len();
     // The generated files plus the Location entity standing for the registration.
     if ingested != generated.entities + 1 {
@@ -166,6 +161,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         "facets_p99_ms": round(p(3, 0.99), 3),
         "fulltext_p99_ms": round(p(4, 0.99), 3),
         "rss_mb": round(rss_mb, 1),
+        "rss_after_ingest_mb": round(rss_after_ingest_mb, 1),
     });
     if args.json {
         println!("{report}");
@@ -192,7 +188,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
                 r.percentile_ms(1.0)
             );
         }
-        println!("peak RSS: {rss_mb:.1} MB");
+        println!("RSS after ingest: {rss_after_ingest_mb:.1} MB; peak RSS: {rss_mb:.1} MB");
     }
     drop(catalog);
     bench_db.cleanup();
@@ -234,27 +230,25 @@ fn get(agent: &ureq::Agent, url: &str) -> Result<(), AnyError> {
     Ok(())
 }
 
-fn current_rss_mb() -> f64 {
+/// Resident memory of this process (server and client together), in MB:
+/// `VmRSS` now, or `VmHWM` for the peak.
+fn proc_status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
 
-/// Peak resident memory of this process (server and client together).
+fn current_rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    proc_status_mb("VmHWM:")
 }
 
 struct BenchDatabase {

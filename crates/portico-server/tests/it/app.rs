@@ -155,7 +155,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
-        let _ = actix_web::rt::System::new().block_on(async move { handle.stop(false).await });
+        actix_web::rt::System::new().block_on(async move { handle.stop(false).await });
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -1,4 +1,6 @@
 //! HTTP tests of the catalog API against a real server on 127.0.0.1, on
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! SQLite always and on PostgreSQL when PORTICO_TEST_DATABASE_URL is set.
 
 mod app;
