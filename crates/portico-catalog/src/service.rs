@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use portico_query::CatalogIndex;
+use portico_query::{CatalogIndex, EntityJson};
 use portico_store::{now_ms, EntityRow, LocationRow, Store};
-use serde_json::Value;
 
 use crate::changeset::Changeset;
 use crate::commit::{commit_read, new_uid, retire, to_json, OrphanStrategy, StoredProblem};
@@ -36,7 +35,7 @@ pub enum AddMode {
 #[derive(Debug, Clone)]
 pub struct AddedLocation {
     pub location: LocationRow,
-    pub entities: Vec<Arc<Value>>,
+    pub entities: Vec<Arc<EntityJson>>,
     /// Only for dry runs: the location is already registered.
     pub exists: bool,
 }
@@ -53,9 +52,17 @@ pub enum RefreshOutcome {
 
 #[derive(Debug, Clone)]
 pub struct AncestryItem {
-    pub entity: Arc<Value>,
+    pub entity: Arc<EntityJson>,
     pub parent_entity_refs: Vec<String>,
 }
+
+/// Change-log entries read at a time by `sync`.
+const SYNC_CHANGES: i64 = 5_000;
+
+/// Entities `sync` loads and indexes together. Only one batch of store rows is held besides
+/// the index, and readers wait for one batch at most. The store looks refs up 500 at a time,
+/// so this costs no extra queries.
+const SYNC_BATCH: usize = 500;
 
 pub struct Catalog {
     store: Store,
@@ -105,9 +112,10 @@ impl Catalog {
         let last = self.store.read(|tx| tx.last_change_seq())?;
         let rows = self.store.read(|tx| tx.all_entities())?;
         let mut index = CatalogIndex::new();
+        // Consumed row by row, so each row's strings are freed as the index grows.
         for row in rows {
-            if let Some(json) = row.final_json {
-                index.upsert(parse_final(&row.entity_ref, &json)?)?;
+            if let Some(json) = &row.final_json {
+                index_final(&mut index, &row.entity_ref, json)?;
             }
         }
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
@@ -117,35 +125,35 @@ impl Catalog {
 
     /// Applies every change-log entry since the last sync to the index:
     /// this process's writes and other replicas' alike. Returns how many
-    /// entities were updated.
+    /// entities were updated. A large change reaches readers in batches of
+    /// `SYNC_BATCH` entities.
     pub fn sync(&self) -> Result<usize, CatalogError> {
         let mut seq = lock(&self.synced_seq);
         let mut applied = 0;
         loop {
-            let changes = self.store.read(|tx| tx.changes_since(*seq, 5_000))?;
+            let changes = self.store.read(|tx| tx.changes_since(*seq, SYNC_CHANGES))?;
             let Some(last) = changes.last().map(|c| c.seq) else {
                 break;
             };
             let mut refs: Vec<String> = changes.into_iter().map(|c| c.entity_ref).collect();
             refs.sort();
             refs.dedup();
-            let rows = self.store.read(|tx| tx.entities_by_refs(&refs))?;
-            let mut finals: HashMap<String, Value> = HashMap::new();
-            for row in rows {
-                if let Some(json) = &row.final_json {
-                    finals.insert(row.entity_ref.clone(), parse_final(&row.entity_ref, json)?);
-                }
-            }
-            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-            for r in &refs {
-                match finals.remove(r) {
-                    Some(v) => index.upsert(v)?,
-                    None => {
-                        index.remove(r);
+            for batch in refs.chunks(SYNC_BATCH) {
+                let rows = self.store.read(|tx| tx.entities_by_refs(batch))?;
+                let finals: HashMap<&str, &str> = rows
+                    .iter()
+                    .filter_map(|r| Some((r.entity_ref.as_str(), r.final_json.as_deref()?)))
+                    .collect();
+                let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+                for r in batch {
+                    match finals.get(r.as_str()) {
+                        Some(json) => index_final(&mut index, r, json)?,
+                        None => {
+                            index.remove(r);
+                        }
                     }
                 }
             }
-            drop(index);
             applied += refs.len();
             *seq = last;
         }
@@ -292,7 +300,7 @@ impl Catalog {
     }
 
     /// Final entities managed by a location, as served.
-    pub fn entities_of_location(&self, id: &str) -> Result<Vec<Arc<Value>>, CatalogError> {
+    pub fn entities_of_location(&self, id: &str) -> Result<Vec<Arc<EntityJson>>, CatalogError> {
         let rows = self.store.read(|tx| tx.entities_of_location(id))?;
         let index = self.index();
         Ok(rows
@@ -493,8 +501,11 @@ fn forget_read_hashes(tx: &mut portico_store::Tx<'_>) -> Result<(), CatalogError
     Ok(())
 }
 
-fn parse_final(key: &str, json: &str) -> Result<Value, CatalogError> {
-    serde_json::from_str(json).map_err(|e| CatalogError::Corrupt(format!("{key}: {e}")))
+/// Indexes a stored final entity from its JSON text, which the index keeps as is.
+fn index_final(index: &mut CatalogIndex, key: &str, json: &str) -> Result<(), CatalogError> {
+    index
+        .upsert_json(json)
+        .map_err(|e| CatalogError::Corrupt(format!("{key}: {e}")))
 }
 
 /// Checks the type and turns a file target into an absolute, canonical path,
@@ -525,7 +536,7 @@ pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec,
 
 /// What a dry run returns: each entity as it would be served, with the
 /// relations this read alone makes (no uid: nothing was stored).
-fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Arc<Value>>, CatalogError> {
+fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Arc<EntityJson>>, CatalogError> {
     let mut by_source: HashMap<String, Vec<portico_model::Relation>> = HashMap::new();
     for e in entities.iter().flat_map(|pe| pe.relations.iter()) {
         by_source
@@ -545,9 +556,11 @@ fn dry_run_entities(entities: &[ProcessedEntity]) -> Result<Vec<Arc<Value>>, Cat
         rels.sort();
         rels.dedup();
         entity.relations = rels;
-        out.push(Arc::new(
-            serde_json::to_value(&entity).map_err(|e| CatalogError::Corrupt(e.to_string()))?,
-        ));
+        // Serialised as the stitcher writes final entities, so the fields come in the order
+        // a registered entity is served in.
+        let json = EntityJson::from_serialize(&entity)
+            .map_err(|e| CatalogError::Corrupt(e.to_string()))?;
+        out.push(Arc::new(json));
     }
     Ok(out)
 }

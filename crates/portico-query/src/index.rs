@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::flatten::{self, Row};
+use crate::entity_json::EntityJson;
+use crate::flatten::{self, Identity, Row};
 use crate::keys::KeyIndex;
 use crate::postings::{self, SlotSet};
 use crate::QueryError;
@@ -30,7 +31,7 @@ const SHORT_POSTINGS: usize = 64;
 pub(crate) struct Slot {
     pub entity_ref: Arc<str>,
     pub uid: Option<Box<str>>,
-    pub entity: Arc<Value>,
+    pub entity: Arc<EntityJson>,
     /// (key id, value id or NO_VALUE), sorted by key id, document order within a key.
     pub fields: Vec<(u32, u32)>,
 }
@@ -122,7 +123,7 @@ impl CatalogIndex {
 
     /// Entity by ref (`kind:namespace/name`, case-insensitive; `kind:name` means the default
     /// namespace).
-    pub fn get(&self, entity_ref: &str) -> Option<Arc<Value>> {
+    pub fn get(&self, entity_ref: &str) -> Option<Arc<EntityJson>> {
         let slot = *self
             .by_ref
             .get(flatten::normalize_ref(entity_ref).as_str())?;
@@ -130,16 +131,35 @@ impl CatalogIndex {
     }
 
     /// Entity by `metadata.uid` (exact match: uids are opaque).
-    pub fn get_by_uid(&self, uid: &str) -> Option<Arc<Value>> {
+    pub fn get_by_uid(&self, uid: &str) -> Option<Arc<EntityJson>> {
         let slot = *self.by_uid.get(uid)?;
         self.slot(slot).map(|s| s.entity.clone())
     }
 
     /// Adds a final entity, or replaces the entity with the same ref. Only the search rows
-    /// that changed touch the index, so re-upserting an unchanged entity is cheap.
+    /// that changed touch the index, so re-upserting an unchanged entity is cheap. The index
+    /// keeps the entity's compact JSON text, not the tree.
     pub fn upsert(&mut self, entity: Value) -> Result<(), QueryError> {
         let id = flatten::identity(&entity)?;
-        let rows = flatten::flatten(&entity);
+        let json = EntityJson::from_value(&entity);
+        self.insert(id, &entity, json);
+        Ok(())
+    }
+
+    /// Like [`upsert`](Self::upsert), from the entity's JSON text: parsed once to find its
+    /// search rows, then kept as given (re-serialised only if it is not compact) and served
+    /// verbatim.
+    pub fn upsert_json(&mut self, json: &str) -> Result<(), QueryError> {
+        let entity: Value =
+            serde_json::from_str(json).map_err(|e| QueryError::InvalidEntity(e.to_string()))?;
+        let id = flatten::identity(&entity)?;
+        let json = EntityJson::from_text(json, &entity)?;
+        self.insert(id, &entity, json);
+        Ok(())
+    }
+
+    fn insert(&mut self, id: Identity, entity: &Value, json: EntityJson) {
+        let rows = flatten::flatten(entity);
         let mut fields = self.intern_rows(rows);
         fields.sort_by_key(|f| f.0); // stable: keeps document order within a key
         let new = contribution(&fields);
@@ -220,10 +240,9 @@ impl CatalogIndex {
         self.slots[slot as usize] = Some(Slot {
             entity_ref,
             uid,
-            entity: Arc::new(entity),
+            entity: Arc::new(json),
             fields,
         });
-        Ok(())
     }
 
     /// Removes the entity with this ref (case-insensitive). Returns whether it was there.
@@ -407,11 +426,14 @@ mod tests {
         assert_eq!(ty.postings_for("odd"), vec![&[0u32, 3, 5][..]]);
         assert_eq!(ty.exists, vec![0, 1, 2, 3, 4, 5]);
         assert_eq!(
-            idx.get("component:default/e3").unwrap()["metadata"]["name"],
+            idx.get("component:default/e3").unwrap().value()["metadata"]["name"],
             "e3"
         );
         assert_eq!(idx.ordered.get("component:default/e9"), Some(&5));
-        assert_eq!(idx.get_by_uid("uid-e4").unwrap()["metadata"]["name"], "e4");
+        assert_eq!(
+            idx.get_by_uid("uid-e4").unwrap().value()["metadata"]["name"],
+            "e4"
+        );
         assert!((0..6).all(|s| idx.live.contains(s)));
         assert_eq!(
             distinct(&idx, "metadata.uid"),

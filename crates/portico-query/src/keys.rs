@@ -134,7 +134,15 @@ impl KeyIndex {
         };
         match self.values.get_mut(id as usize) {
             Some(slot) => *slot = entry,
-            None => self.values.push(entry),
+            None => {
+                // Most keys only ever hold one value (`spec.dependsOn.<ref>` = "true", one
+                // key per array item), where `Vec`'s first growth to four entries would
+                // waste three. Doubling from one keeps pushes amortised O(1).
+                if self.values.len() == self.values.capacity() {
+                    self.values.reserve_exact(self.values.len().max(1));
+                }
+                self.values.push(entry)
+            }
         }
         self.by_lower.entry(lower).or_default().push(id);
         id

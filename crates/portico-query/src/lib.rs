@@ -3,7 +3,8 @@
 //! The server keeps every final entity in a [`CatalogIndex`] and answers the catalog read API
 //! (`GET /entities`, `GET /entities/by-query`, `GET /entity-facets`, by-ref and by-uid lookups)
 //! from it. The store stays the source of truth; the index is fed with [`CatalogIndex::upsert`]
-//! and [`CatalogIndex::remove`].
+//! (or [`CatalogIndex::upsert_json`]) and [`CatalogIndex::remove`]. Entities are kept and
+//! returned as their compact JSON text ([`EntityJson`]), which responses embed verbatim.
 //!
 //! Each entity is flattened once, at upsert, into Backstage's search rows (lower-cased dotted
 //! keys, one value per array element) and those rows feed an inverted index: key -> ordered
@@ -17,6 +18,7 @@
 //! The index is not internally synchronised: share it behind an `RwLock` (reads take `&self`).
 
 mod cursor;
+mod entity_json;
 mod eval;
 mod fields;
 mod filter;
@@ -28,6 +30,7 @@ mod postings;
 mod query;
 mod walk;
 
+pub use entity_json::EntityJson;
 pub use fields::{parse_fields, select_fields};
 pub use filter::{EntityFilter, FullTextFilter};
 pub use index::CatalogIndex;

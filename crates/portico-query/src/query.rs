@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-use serde_json::Value;
-
 use crate::cursor::{self, Direction, Position};
+use crate::entity_json::EntityJson;
 use crate::filter::{EntityFilter, FullTextFilter};
 use crate::index::CatalogIndex;
 use crate::order::SortField;
 use crate::walk::{Bound, Plan};
 use crate::QueryError;
+use serde::Serialize;
 
 /// One facet value and how many matching entities have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +29,7 @@ pub struct ListRequest {
 
 #[derive(Debug, Clone)]
 pub struct ListPage {
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Arc<EntityJson>>,
     /// More items follow `offset + limit`.
     pub has_more: bool,
 }
@@ -47,7 +46,7 @@ pub struct QueryRequest {
 
 #[derive(Debug, Clone)]
 pub struct QueryPage {
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Arc<EntityJson>>,
     /// Entities matching the filter and full-text filter, regardless of the page.
     pub total_items: usize,
     pub next_cursor: Option<String>,
@@ -220,7 +219,7 @@ impl CatalogIndex {
         page
     }
 
-    fn entity_at(&self, slot: u32) -> Option<Arc<Value>> {
+    fn entity_at(&self, slot: u32) -> Option<Arc<EntityJson>> {
         self.slot(slot).map(|s| s.entity.clone())
     }
 }

@@ -25,7 +25,8 @@ fn relations(catalog: &Catalog, key: &str, relation_type: &str) -> Vec<String> {
     let entity = catalog
         .index()
         .get(key)
-        .unwrap_or_else(|| panic!("{key} is in the catalog"));
+        .unwrap_or_else(|| panic!("{key} is in the catalog"))
+        .value();
     let mut out: Vec<String> = entity["relations"]
         .as_array()
         .map(|rels| {
@@ -139,7 +140,11 @@ fn backstage_example_catalog_ingests_with_zero_errors_and_backstage_relations() 
         assert!(relations(&catalog, "group:default/team-a", "ownerOf")
             .contains(&"component:alternative/different-namespace".to_string()));
         // Placeholders: the local one resolved, remote ones left with a warning.
-        let webhook = catalog.index().get("api:default/petstore-webhook").unwrap();
+        let webhook = catalog
+            .index()
+            .get("api:default/petstore-webhook")
+            .unwrap()
+            .value();
         assert!(
             webhook["spec"]["definition"]
                 .as_str()
@@ -148,14 +153,18 @@ fn backstage_example_catalog_ingests_with_zero_errors_and_backstage_relations() 
             "{}",
             webhook["spec"]["definition"]
         );
-        let spotify = catalog.index().get("api:default/spotify").unwrap();
+        let spotify = catalog.index().get("api:default/spotify").unwrap().value();
         assert_eq!(
             spotify["status"]["items"][0]["level"], "warning",
             "{}",
             spotify["status"]
         );
         // The missing all-apis.yaml is reported on the root Location, not fatal.
-        let all = catalog.index().get("location:default/example-all").unwrap();
+        let all = catalog
+            .index()
+            .get("location:default/example-all")
+            .unwrap()
+            .value();
         assert!(
             all["status"]["items"].to_string().contains("all-apis.yaml"),
             "{}",
@@ -207,33 +216,48 @@ fn uid_is_stable_and_etag_follows_content_across_refreshes() {
         let added = catalog
             .add_location("file", &file.to_string_lossy(), AddMode::Strict)
             .unwrap();
-        let first: Value = (*catalog.index().get("component:default/c1").unwrap()).clone();
+        let first: Value = catalog.index().get("component:default/c1").unwrap().value();
         assert_eq!(
             catalog.refresh_location(&added.location.id).unwrap(),
             portico_catalog::RefreshOutcome::Unchanged
         );
         std::fs::write(&file, doc("deprecated")).unwrap();
         catalog.refresh_location(&added.location.id).unwrap();
-        let second = catalog.index().get("component:default/c1").unwrap();
+        let second = catalog.index().get("component:default/c1").unwrap().value();
         assert_eq!(first["metadata"]["uid"], second["metadata"]["uid"]);
         assert_ne!(first["metadata"]["etag"], second["metadata"]["etag"]);
+        // The index keeps the stored final JSON text as is.
+        let rows = db
+            .store()
+            .read(|tx| tx.entities_by_refs(&["component:default/c1".to_string()]))
+            .unwrap();
+        assert_eq!(
+            Some(
+                catalog
+                    .index()
+                    .get("component:default/c1")
+                    .unwrap()
+                    .as_str()
+            ),
+            rows[0].final_json.as_deref()
+        );
 
         // A second catalog over the same database (another replica) sees the
         // same state, and follows later writes through the change log.
         let replica = Catalog::open(db.store().clone(), CatalogConfig::default()).unwrap();
         assert_eq!(
-            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            replica.index().get("component:default/c1").unwrap().value()["spec"]["lifecycle"],
             "deprecated"
         );
         std::fs::write(&file, doc("experimental")).unwrap();
         catalog.refresh_location(&added.location.id).unwrap();
         assert_eq!(
-            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            replica.index().get("component:default/c1").unwrap().value()["spec"]["lifecycle"],
             "deprecated"
         );
         assert!(replica.sync().unwrap() >= 1);
         assert_eq!(
-            replica.index().get("component:default/c1").unwrap()["spec"]["lifecycle"],
+            replica.index().get("component:default/c1").unwrap().value()["spec"]["lifecycle"],
             "experimental"
         );
     }

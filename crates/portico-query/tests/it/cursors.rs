@@ -1,7 +1,7 @@
 use portico_query::{CatalogIndex, FullTextFilter, QueryError, QueryPage, QueryRequest, SortField};
 use serde_json::json;
 
-use crate::{entity, names, strings};
+use crate::{entity, name_of, names, strings};
 
 fn catalog(n: usize) -> CatalogIndex {
     let mut idx = CatalogIndex::new();
@@ -32,7 +32,8 @@ fn expected(idx: &CatalogIndex, filter: &[&str], order: &[SortField]) -> Vec<Str
         filter: portico_query::EntityFilter::parse(&strings(filter)).unwrap(),
         ..Default::default()
     };
-    let mut items = idx.list(&req).items;
+    let mut items: Vec<serde_json::Value> =
+        idx.list(&req).items.iter().map(|e| e.value()).collect();
     let value = |e: &serde_json::Value, field: &str| {
         let mut v = e;
         for part in field.split('.') {
@@ -63,7 +64,7 @@ fn expected(idx: &CatalogIndex, filter: &[&str], order: &[SortField]) -> Vec<Str
         }
         key(a).cmp(&key(b))
     });
-    names(&items)
+    items.iter().map(name_of).collect()
 }
 
 fn walk_forward_and_back(filter: &[&str], order: Vec<SortField>, limit: usize) {
@@ -203,7 +204,7 @@ fn cursor_carries_filters_order_and_full_text() {
     assert_eq!(from.limit, 5);
     let p2 = idx.query(&from);
     assert_eq!(p2.total_items, p1.total_items);
-    assert!(p2.items.iter().all(|e| e["kind"] == "Component"));
+    assert!(p2.items.iter().all(|e| e.value()["kind"] == "Component"));
     assert_eq!(
         names(&p1.items),
         strings(&["e038", "e037", "e035", "e034", "e032"])

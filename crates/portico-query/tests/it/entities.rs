@@ -15,10 +15,13 @@ fn get_and_get_by_uid() {
     .unwrap();
     assert_eq!(idx.len(), 1);
     let e = idx.get("component:ops/svc").unwrap();
-    assert_eq!(e["metadata"]["name"], "Svc");
+    assert_eq!(e.value()["metadata"]["name"], "Svc");
     assert!(idx.get("Component:OPS/SVC").is_some());
     assert!(idx.get("component:default/svc").is_none());
-    assert_eq!(idx.get_by_uid("U-1").unwrap()["metadata"]["name"], "Svc");
+    assert_eq!(
+        idx.get_by_uid("U-1").unwrap().value()["metadata"]["name"],
+        "Svc"
+    );
     assert!(
         idx.get_by_uid("u-1").is_none(),
         "uids are opaque and compared exactly"
@@ -47,7 +50,7 @@ fn upsert_replaces_the_entity_with_the_same_ref() {
     .unwrap();
     assert_eq!(idx.len(), 1);
     assert_eq!(
-        idx.get("component:default/a").unwrap()["spec"]["type"],
+        idx.get("component:default/a").unwrap().value()["spec"]["type"],
         "website"
     );
     assert!(names_matching(&idx, &["spec.type=service"]).is_empty());
@@ -117,7 +120,10 @@ fn uid_moving_between_entities_is_not_lost_on_remove() {
     ))
     .unwrap();
     idx.remove("component:default/a");
-    assert_eq!(idx.get_by_uid("same").unwrap()["metadata"]["name"], "b");
+    assert_eq!(
+        idx.get_by_uid("same").unwrap().value()["metadata"]["name"],
+        "b"
+    );
 }
 
 #[test]
@@ -131,6 +137,56 @@ fn invalid_entities_are_rejected() {
         assert!(matches!(idx.upsert(bad), Err(QueryError::InvalidEntity(_))));
     }
     assert!(idx.is_empty());
+}
+
+#[test]
+fn upsert_json_keeps_the_text_and_indexes_it() {
+    let mut idx = CatalogIndex::new();
+    // Not in sorted key order: the text is kept as written, not rebuilt from a tree.
+    let text = r#"{"kind":"Component","metadata":{"uid":"u1","name":"Svc","tags":["a b"]},"spec":{"type":"service"}}"#;
+    idx.upsert_json(text).unwrap();
+    let e = idx.get("component:default/svc").unwrap();
+    assert_eq!(e.as_str(), text);
+    assert_eq!(serde_json::to_string(&*e).unwrap(), text);
+    assert_eq!(idx.get_by_uid("u1").unwrap().as_str(), text);
+    assert_eq!(names_matching(&idx, &["spec.type=service"]), vec!["Svc"]);
+    assert_eq!(names_matching(&idx, &["metadata.tags=a b"]), vec!["Svc"]);
+
+    // Text with whitespace is stored compactly; replacing updates the index.
+    idx.upsert_json(
+        "{ \"kind\": \"Component\",\n  \"metadata\": {\"name\": \"svc\"}, \"spec\": {\"type\": \"website\"} }",
+    )
+    .unwrap();
+    assert_eq!(idx.len(), 1);
+    assert_eq!(
+        idx.get("component:default/svc").unwrap().as_str(),
+        r#"{"kind":"Component","metadata":{"name":"svc"},"spec":{"type":"website"}}"#
+    );
+    assert!(names_matching(&idx, &["spec.type=service"]).is_empty());
+    assert!(idx.get_by_uid("u1").is_none());
+
+    for bad in [
+        "",
+        "{",
+        r#"{"kind":"A"}"#,
+        r#"{"kind":"A","metadata":{"name":"a"}} x"#,
+    ] {
+        assert!(
+            matches!(idx.upsert_json(bad), Err(QueryError::InvalidEntity(_))),
+            "{bad}"
+        );
+    }
+    assert_eq!(idx.len(), 1);
+}
+
+#[test]
+fn upsert_of_a_value_serves_its_compact_json() {
+    let mut idx = CatalogIndex::new();
+    let e = entity("Component", "a", json!({"spec": {"type": "service"}}));
+    idx.upsert(e.clone()).unwrap();
+    let got = idx.get("component:default/a").unwrap();
+    assert_eq!(got.value(), e);
+    assert_eq!(got.as_str(), serde_json::to_string(&e).unwrap());
 }
 
 #[test]
@@ -216,7 +272,7 @@ fn heavy_churn_keeps_every_lookup_right() {
     assert!(idx.get("component:default/e1495").is_some());
     assert!(idx.get("component:default/e1496").is_none());
     assert_eq!(
-        idx.get_by_uid("uid-component-e0005").unwrap()["metadata"]["name"],
+        idx.get_by_uid("uid-component-e0005").unwrap().value()["metadata"]["name"],
         "e0005"
     );
     assert!(idx.get_by_uid("uid-component-e0006").is_none());

@@ -9,7 +9,7 @@ mod full_text;
 mod ordering;
 mod perf;
 
-use portico_query::{CatalogIndex, EntityFilter, ListRequest};
+use portico_query::{CatalogIndex, EntityFilter, EntityJson, ListRequest};
 use serde_json::{json, Value};
 
 /// A minimal entity; `extra` is merged into the top level (objects merge one level deep).
@@ -57,9 +57,10 @@ pub fn names_matching(idx: &CatalogIndex, filter: &[&str]) -> Vec<String> {
     names(&idx.list(&req).items)
 }
 
-pub fn names(items: &[std::sync::Arc<Value>]) -> Vec<String> {
-    items
-        .iter()
-        .map(|e| e["metadata"]["name"].as_str().unwrap_or("?").to_string())
-        .collect()
+pub fn names(items: &[std::sync::Arc<EntityJson>]) -> Vec<String> {
+    items.iter().map(|e| name_of(&e.value())).collect()
+}
+
+pub fn name_of(e: &Value) -> String {
+    e["metadata"]["name"].as_str().unwrap_or("?").to_string()
 }

@@ -22,6 +22,9 @@ pub struct TestApp {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The body as sent.
+    pub text: String,
+    pub content_type: Option<String>,
     pub link: Option<String>,
 }
 
@@ -81,18 +84,27 @@ impl TestApp {
 
     fn reply(mut res: ureq::http::Response<ureq::Body>) -> Reply {
         let status = res.status().as_u16();
-        let link = res
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let link = header("link");
+        let content_type = header("content-type");
         let text = res.body_mut().read_to_string().expect("body");
         let body = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
+            serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
         };
-        Reply { status, body, link }
+        Reply {
+            status,
+            body,
+            text,
+            content_type,
+            link,
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -196,6 +196,64 @@ fn by_name_by_uid_by_refs_and_delete() {
 }
 
 #[test]
+fn entities_are_served_as_the_stored_json_text() {
+    for app in TestApp::all() {
+        seed(&app);
+        let rows = app
+            .catalog
+            .store()
+            .read(|tx| tx.entities_by_refs(&["component:default/web-app".to_string()]))
+            .expect("rows");
+        let stored = rows[0].final_json.clone().expect("final json");
+        let uid = &rows[0].uid;
+
+        for path in [
+            "/api/catalog/entities/by-name/component/default/web-app".to_string(),
+            format!("/api/catalog/entities/by-uid/{uid}"),
+        ] {
+            let r = app.get(&path);
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(
+                r.content_type.as_deref(),
+                Some("application/json"),
+                "{path}"
+            );
+            assert_eq!(r.text, stored, "{path}");
+        }
+        let list = app.get("/api/catalog/entities?filter=metadata.name=web-app");
+        assert_eq!(list.text, format!("[{stored}]"));
+        let query = app.get("/api/catalog/entities/by-query?filter=metadata.name=web-app");
+        assert!(
+            query.text.starts_with(&format!("{{\"items\":[{stored}],")),
+            "{}",
+            query.text
+        );
+        assert_eq!(query.body["totalItems"], 1);
+        assert_eq!(query.body["pageInfo"], json!({}));
+        let refs = app.post(
+            "/api/catalog/entities/by-refs",
+            &json!({ "entityRefs": ["component:default/web-app", "component:default/nope"] }),
+        );
+        assert_eq!(refs.text, format!("{{\"items\":[{stored},null]}}"));
+        let ancestry = app.get("/api/catalog/entities/by-name/component/default/web-app/ancestry");
+        assert!(
+            ancestry.text.contains(&format!("\"entity\":{stored},")),
+            "{}",
+            ancestry.text
+        );
+
+        // With `fields`, only those are sent.
+        let query = app.get(
+            "/api/catalog/entities/by-query?filter=metadata.name=web-app&fields=metadata.name,spec.type",
+        );
+        assert_eq!(
+            query.body["items"],
+            json!([{ "metadata": { "name": "web-app" }, "spec": { "type": "website" } }])
+        );
+    }
+}
+
+#[test]
 fn facets_count_values_of_filtered_entities() {
     for app in TestApp::all() {
         seed(&app);

@@ -50,6 +50,33 @@ fn register_list_get_by_entity_and_delete_a_location() {
 }
 
 #[test]
+fn registering_returns_the_entities_as_served() {
+    for app in TestApp::all() {
+        app.write("org.yaml", crate::app::ORG);
+        let added = app.register(&app.dir.path().join("org.yaml"));
+        assert_eq!(added.status, 201, "{}", added.body);
+        assert!(added.body.get("exists").is_none(), "{}", added.body);
+        let entities = added.body["entities"].as_array().unwrap();
+        let mut got = names(&added.body["entities"]);
+        got.sort();
+        // The registration itself is served as a generated Location entity.
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with("generated-"), "{got:?}");
+        assert_eq!(got[1..], ["jane", "team-a"]);
+        // Stitched relations and all, exactly what by-name serves.
+        for e in entities {
+            let name = e["metadata"]["name"].as_str().unwrap();
+            let kind = e["kind"].as_str().unwrap().to_lowercase();
+            let served = app.get(&format!(
+                "/api/catalog/entities/by-name/{kind}/default/{name}"
+            ));
+            assert_eq!(e, &served.body);
+            assert!(served.text.len() > 2 && added.text.contains(&served.text));
+        }
+    }
+}
+
+#[test]
 fn dry_run_returns_entities_and_stores_nothing() {
     for app in TestApp::all() {
         let path = app.write("services.yaml", SERVICES);

@@ -1,14 +1,15 @@
 use std::sync::Arc;
 
+use actix_web::http::header::ContentType;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use portico_model::{EntityRef, RefDefaults};
 use portico_query::{
-    parse_fields, parse_order, parse_order_field, select_fields, EntityFilter, FullTextFilter,
-    ListRequest, QueryRequest,
+    parse_fields, parse_order, parse_order_field, select_fields, EntityFilter, EntityJson,
+    FullTextFilter, ListRequest, QueryRequest,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -17,17 +18,33 @@ use crate::AppState;
 
 const DEFAULT_QUERY_LIMIT: usize = 20;
 
-fn project(items: &[Arc<Value>], fields: &[String]) -> Vec<Value> {
-    items
-        .iter()
-        .map(|e| {
-            if fields.is_empty() {
-                (**e).clone()
-            } else {
-                select_fields(e, fields)
-            }
-        })
-        .collect()
+/// An entity in a response: the index's JSON text as is, or only the `fields` asked for.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item {
+    Whole(Arc<EntityJson>),
+    Selected(Value),
+}
+
+impl Item {
+    fn new(entity: Arc<EntityJson>, fields: &[String]) -> Item {
+        if fields.is_empty() {
+            Item::Whole(entity)
+        } else {
+            Item::Selected(select_fields(&entity.value(), fields))
+        }
+    }
+}
+
+fn project(items: Vec<Arc<EntityJson>>, fields: &[String]) -> Vec<Item> {
+    items.into_iter().map(|e| Item::new(e, fields)).collect()
+}
+
+/// A JSON body that is already serialised.
+fn json_body(json: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(json.to_owned())
 }
 
 /// `GET /entities`: a bare array; `Link: <…&after=…>; rel="next"` when a
@@ -73,7 +90,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             ));
         }
     }
-    Ok(res.json(project(&page.items, &fields)))
+    Ok(res.json(project(page.items, &fields)))
 }
 
 fn encode_after(offset: usize) -> String {
@@ -143,18 +160,31 @@ pub async fn by_query(
         }
     };
     let page = state.catalog.index().query(&request);
-    let mut page_info = serde_json::Map::new();
-    if let Some(c) = page.next_cursor {
-        page_info.insert("nextCursor".to_string(), Value::String(c));
-    }
-    if let Some(c) = page.prev_cursor {
-        page_info.insert("prevCursor".to_string(), Value::String(c));
-    }
-    Ok(HttpResponse::Ok().json(json!({
-        "items": project(&page.items, &fields),
-        "totalItems": page.total_items,
-        "pageInfo": page_info,
-    })))
+    Ok(HttpResponse::Ok().json(QueryBody {
+        items: project(page.items, &fields),
+        total_items: page.total_items,
+        page_info: PageInfo {
+            next_cursor: page.next_cursor,
+            prev_cursor: page.prev_cursor,
+        },
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryBody {
+    items: Vec<Item>,
+    total_items: usize,
+    page_info: PageInfo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_cursor: Option<String>,
 }
 
 #[get("/entities/by-uid/{uid}")]
@@ -167,7 +197,7 @@ pub async fn by_uid(
         .index()
         .get_by_uid(&uid)
         .ok_or_else(|| ApiError::not_found(format!("No entity with uid {uid}")))?;
-    Ok(HttpResponse::Ok().json(&*entity))
+    Ok(json_body(entity.as_str()))
 }
 
 #[delete("/entities/by-uid/{uid}")]
@@ -195,7 +225,7 @@ pub async fn by_name(
         .index()
         .get(&key)
         .ok_or_else(|| ApiError::not_found(format!("No entity named '{key}' found")))?;
-    Ok(HttpResponse::Ok().json(&*entity))
+    Ok(json_body(entity.as_str()))
 }
 
 #[get("/entities/by-name/{kind}/{namespace}/{name}/ancestry")]
@@ -207,11 +237,31 @@ pub async fn ancestry(
     let catalog = state.catalog.clone();
     let root = key.clone();
     let items = web::block(move || catalog.ancestry(&root)).await??;
-    let items: Vec<Value> = items
+    let items: Vec<AncestryEntry> = items
         .into_iter()
-        .map(|i| json!({ "entity": &*i.entity, "parentEntityRefs": i.parent_entity_refs }))
+        .map(|i| AncestryEntry {
+            entity: i.entity,
+            parent_entity_refs: i.parent_entity_refs,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "rootEntityRef": key, "items": items })))
+    Ok(HttpResponse::Ok().json(AncestryBody {
+        root_entity_ref: key,
+        items,
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AncestryBody {
+    root_entity_ref: String,
+    items: Vec<AncestryEntry>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AncestryEntry {
+    entity: Arc<EntityJson>,
+    parent_entity_refs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -238,14 +288,20 @@ pub async fn by_refs(
             .map_err(|e| ApiError::input(format!("entityRefs[{i}]: {e}")))?;
         keys.push(parsed.key());
     }
-    let index = state.catalog.index();
-    let items: Vec<Value> = keys
-        .iter()
-        .map(|k| match index.get(k) {
-            Some(e) if fields.is_empty() => (*e).clone(),
-            Some(e) => select_fields(&e, &fields),
-            None => Value::Null,
-        })
+    let found: Vec<Option<Arc<EntityJson>>> = {
+        let index = state.catalog.index();
+        keys.iter().map(|k| index.get(k)).collect()
+    };
+    // Selecting fields parses each entity: done after the index lock is released.
+    let items: Vec<Option<Item>> = found
+        .into_iter()
+        .map(|e| e.map(|e| Item::new(e, &fields)))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(ByRefsItems { items }))
+}
+
+#[derive(Serialize)]
+struct ByRefsItems {
+    /// `null` where no entity has the ref.
+    items: Vec<Option<Item>>,
 }

@@ -1,8 +1,11 @@
+use std::sync::Arc;
+
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use portico_catalog::{AddMode, Catalog};
 use portico_model::EntityRef;
+use portico_query::EntityJson;
 use portico_store::LocationRow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -38,12 +41,21 @@ pub async fn create(
     let input = body.into_inner();
     let added = web::block(move || catalog.add_location(&input.location_type, &input.target, mode))
         .await??;
-    let mut body =
-        json!({ "location": location_json(&added.location), "entities": added.entities });
-    if mode == AddMode::DryRun {
-        body["exists"] = Value::Bool(added.exists);
-    }
-    Ok(HttpResponse::Created().json(body))
+    Ok(HttpResponse::Created().json(Created {
+        location: location_json(&added.location),
+        entities: added.entities,
+        exists: (mode == AddMode::DryRun).then_some(added.exists),
+    }))
+}
+
+/// The entities are serialised from their stored JSON text, not re-parsed.
+#[derive(Serialize)]
+struct Created {
+    location: Value,
+    entities: Vec<Arc<EntityJson>>,
+    /// Only for dry runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exists: Option<bool>,
 }
 
 #[get("/locations")]
