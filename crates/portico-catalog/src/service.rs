@@ -63,6 +63,8 @@ const SYNC_CHANGES: i64 = 5_000;
 /// the index, and readers wait for one batch at most. The store looks refs up 500 at a time,
 /// so this costs no extra queries.
 const SYNC_BATCH: usize = 500;
+/// Entities per page when the index is rebuilt from the store.
+const RELOAD_PAGE: i64 = 2_000;
 
 pub struct Catalog {
     store: Store,
@@ -110,12 +112,18 @@ impl Catalog {
     fn reload_index(&self) -> Result<(), CatalogError> {
         let mut seq = lock(&self.synced_seq);
         let last = self.store.read(|tx| tx.last_change_seq())?;
-        let rows = self.store.read(|tx| tx.all_entities())?;
         let mut index = CatalogIndex::new();
-        // Consumed row by row, so each row's strings are freed as the index grows.
-        for row in rows {
-            if let Some(json) = &row.final_json {
-                index_final(&mut index, &row.entity_ref, json)?;
+        // Page by ref through two columns only, so a restart holds one page
+        // of JSON at a time beside the index, not every full row.
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .read(|tx| tx.final_entities_page(after.as_deref(), RELOAD_PAGE))?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            for (entity_ref, json) in &page {
+                index_final(&mut index, entity_ref, json)?;
             }
         }
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
@@ -139,10 +147,10 @@ impl Catalog {
             refs.sort();
             refs.dedup();
             for batch in refs.chunks(SYNC_BATCH) {
-                let rows = self.store.read(|tx| tx.entities_by_refs(batch))?;
+                let rows = self.store.read(|tx| tx.final_json_by_refs(batch))?;
                 let finals: HashMap<&str, &str> = rows
                     .iter()
-                    .filter_map(|r| Some((r.entity_ref.as_str(), r.final_json.as_deref()?)))
+                    .filter_map(|(r, json)| Some((r.as_str(), json.as_deref()?)))
                     .collect();
                 let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
                 for r in batch {
@@ -301,12 +309,9 @@ impl Catalog {
 
     /// Final entities managed by a location, as served.
     pub fn entities_of_location(&self, id: &str) -> Result<Vec<Arc<EntityJson>>, CatalogError> {
-        let rows = self.store.read(|tx| tx.entities_of_location(id))?;
+        let refs = self.store.read(|tx| tx.entity_refs_of_location(id))?;
         let index = self.index();
-        Ok(rows
-            .iter()
-            .filter_map(|r| index.get(&r.entity_ref))
-            .collect())
+        Ok(refs.iter().filter_map(|r| index.get(r)).collect())
     }
 
     /// Re-reads a location and commits what changed. A read identical to the

@@ -81,6 +81,61 @@ impl Tx<'_> {
     }
 
     /// Every entity, sorted by ref.
+    /// Refs of the entities a location manages, in ref order: for callers that
+    /// need only the names, not 17 columns of every row.
+    pub fn entity_refs_of_location(
+        &mut self,
+        location_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let refs = db_run!(self, |conn| entities::table
+            .filter(entities::location_id.eq(location_id))
+            .order(entities::entity_ref.asc())
+            .select(entities::entity_ref)
+            .load::<String>(conn))?;
+        Ok(refs)
+    }
+
+    /// One page of `(entity_ref, final_json)` for entities that have a final
+    /// version, in ref order after `after`: how the index is rebuilt without
+    /// holding every full row at once.
+    pub fn final_entities_page(
+        &mut self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let after = after.unwrap_or("");
+        let rows = db_run!(self, |conn| entities::table
+            .filter(entities::final_json.is_not_null())
+            .filter(entities::entity_ref.gt(after))
+            .order(entities::entity_ref.asc())
+            .limit(limit)
+            .select((entities::entity_ref, entities::final_json))
+            .load::<(String, Option<String>)>(conn))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(r, j)| j.map(|j| (r, j)))
+            .collect())
+    }
+
+    /// `(entity_ref, final_json)` for these refs; a ref with no row is absent,
+    /// one with no final version has `None`.
+    pub fn final_json_by_refs(
+        &mut self,
+        refs: &[String],
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut out = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(LOOKUP_CHUNK) {
+            let rows = db_run!(self, |conn| entities::table
+                .filter(entities::entity_ref.eq_any(chunk))
+                .select((entities::entity_ref, entities::final_json))
+                .load::<(String, Option<String>)>(conn))?;
+            out.extend(rows);
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        Ok(out)
+    }
+
     pub fn all_entities(&mut self) -> Result<Vec<EntityRow>, StoreError> {
         let rows = db_run!(self, |conn| entities::table
             .order(entities::entity_ref.asc())

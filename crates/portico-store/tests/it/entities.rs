@@ -218,3 +218,78 @@ fn deleted_entities_are_gone_and_others_stay() {
         );
     }
 }
+
+#[test]
+fn light_queries_return_refs_and_final_json_only() {
+    for db in TestDb::all() {
+        let backend = db.store().backend();
+        let mut never_final = entity("component:default/broken", "loc-1");
+        never_final.final_json = None;
+        let mut rows = vec![never_final];
+        for i in 0..7 {
+            let mut e = entity(&format!("component:default/c{i}"), "loc-1");
+            e.final_json = Some(format!("{{\"n\":{i}}}"));
+            rows.push(e);
+        }
+        rows.push(entity("api:default/other", "loc-2"));
+        upsert(&db, &rows);
+
+        let refs = db
+            .store()
+            .read(|tx| tx.entity_refs_of_location("loc-1"))
+            .unwrap();
+        assert_eq!(refs.len(), 8, "{backend:?}");
+        assert_eq!(refs[0], "component:default/broken");
+
+        // Paging by ref walks every final entity once and skips the one without.
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = db
+                .store()
+                .read(|tx| tx.final_entities_page(after.as_deref(), 3))
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(last.0.clone());
+            seen.extend(page);
+        }
+        let seen_refs: Vec<&str> = seen.iter().map(|(r, _)| r.as_str()).collect();
+        assert!(
+            !seen_refs.contains(&"component:default/broken"),
+            "{backend:?}"
+        );
+        assert!(seen_refs.contains(&"component:default/c6"), "{backend:?}");
+        let mut sorted = seen_refs.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(seen_refs, sorted, "{backend:?}: in order, each once");
+        assert_eq!(
+            seen.iter()
+                .find(|(r, _)| r == "component:default/c3")
+                .unwrap()
+                .1,
+            "{\"n\":3}"
+        );
+
+        let wanted = vec![
+            "component:default/c1".to_string(),
+            "component:default/broken".to_string(),
+            "api:default/none".to_string(),
+        ];
+        let got = db
+            .store()
+            .read(|tx| tx.final_json_by_refs(&wanted))
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("component:default/broken".to_string(), None),
+                (
+                    "component:default/c1".to_string(),
+                    Some("{\"n\":1}".to_string())
+                )
+            ],
+            "{backend:?}"
+        );
+    }
+}
