@@ -65,6 +65,17 @@ impl Catalog {
             )));
         }
         let raw = target.strip_prefix("file://").unwrap_or(target);
+        // Refuse paths outside the allowed roots before looking at them, so the
+        // answer reveals nothing about what exists there.
+        let opts = &self.config().read;
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let absolute = crate::read::join_normalized(&cwd, raw);
+        let resolved = absolute.canonicalize().unwrap_or_else(|_| absolute.clone());
+        if !opts.allows(&absolute) || !opts.allows(&resolved) {
+            return Err(CatalogError::Read(crate::read::ReadError::NotAllowed(
+                absolute.to_string_lossy().into_owned(),
+            )));
+        }
         let path = Path::new(raw);
         let file: PathBuf = if path.is_dir() {
             path.join(filename)
@@ -82,7 +93,7 @@ impl Catalog {
                 generate_entities: vec![suggest_component(dir)],
             });
         }
-        let spec = normalize_spec(location_type, &file.to_string_lossy())?;
+        let spec = normalize_spec(location_type, &file.to_string_lossy(), &self.config().read)?;
         let is_registered = self
             .store()
             .read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?

@@ -4,7 +4,7 @@
 //! state.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use portico_query::{CatalogIndex, EntityJson};
@@ -190,7 +190,7 @@ impl Catalog {
         target: &str,
         mode: AddMode,
     ) -> Result<AddedLocation, CatalogError> {
-        let spec = normalize_spec(location_type, target)?;
+        let spec = normalize_spec(location_type, target, &self.config.read)?;
         let existing = self
             .store
             .read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?;
@@ -515,7 +515,16 @@ fn index_final(index: &mut CatalogIndex, key: &str, json: &str) -> Result<(), Ca
 
 /// Checks the type and turns a file target into an absolute, canonical path,
 /// so the same file registered twice is recognised.
-pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec, CatalogError> {
+/// Checks the type and turns a file target into an absolute, canonical path,
+/// so the same file registered twice is recognised. With allowed roots, a
+/// target outside them is refused before the filesystem is touched (so the
+/// answer says nothing about what exists there), and again after symlinks
+/// are resolved.
+pub fn normalize_spec(
+    location_type: &str,
+    target: &str,
+    opts: &ReadOptions,
+) -> Result<LocationSpec, CatalogError> {
     let target = target.trim();
     if target.is_empty() {
         return Err(CatalogError::Input(
@@ -525,9 +534,22 @@ pub fn normalize_spec(location_type: &str, target: &str) -> Result<LocationSpec,
     match location_type {
         "file" => {
             let path = target.strip_prefix("file://").unwrap_or(target);
-            let canonical = Path::new(path).canonicalize().map_err(|e| {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+            let absolute = crate::read::join_normalized(&cwd, path);
+            let not_allowed = |p: &Path| {
+                CatalogError::Read(crate::read::ReadError::NotAllowed(
+                    p.to_string_lossy().into_owned(),
+                ))
+            };
+            if !opts.allows(&absolute) {
+                return Err(not_allowed(&absolute));
+            }
+            let canonical = absolute.canonicalize().map_err(|e| {
                 CatalogError::NotFound(format!("Location target {path} cannot be read: {e}"))
             })?;
+            if !opts.allows(&canonical) {
+                return Err(not_allowed(&canonical));
+            }
             Ok(LocationSpec {
                 location_type: "file".to_string(),
                 target: canonical.to_string_lossy().into_owned(),

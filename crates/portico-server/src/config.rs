@@ -49,6 +49,11 @@ pub struct CatalogSection {
     /// How often the in-memory index follows other replicas' writes.
     pub sync_interval_millis: u64,
     pub max_file_bytes: u64,
+    /// Directories that `file` locations registered through the API (and
+    /// every Location target they name) must lie under. Default: the
+    /// example catalog's directory and `dataDir`. Locations listed in this
+    /// file are trusted: their directories are added.
+    pub file_location_roots: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +96,7 @@ impl Default for CatalogSection {
             refresh_interval_seconds: 60,
             sync_interval_millis: 2_000,
             max_file_bytes: portico_catalog::read::ReadOptions::default().max_file_bytes,
+            file_location_roots: None,
         }
     }
 }
@@ -128,6 +134,40 @@ impl Config {
             });
         }
         Ok(config)
+    }
+
+    /// The directories file locations may be read from, canonicalised;
+    /// roots that do not exist are left out (nothing can be read there).
+    pub fn file_roots(&self) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = match &self.catalog.file_location_roots {
+            Some(roots) => roots.clone(),
+            None => {
+                let examples = Path::new(EXAMPLE_CATALOG).parent().map(Path::to_path_buf);
+                examples
+                    .into_iter()
+                    .chain([self.data_dir.clone()])
+                    .collect()
+            }
+        };
+        for loc in self
+            .catalog
+            .locations
+            .iter()
+            .filter(|l| l.location_type == "file")
+        {
+            if let Some(dir) = Path::new(&loc.target).parent() {
+                roots.push(if dir.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    dir.to_path_buf()
+                });
+            }
+        }
+        let mut canonical: Vec<PathBuf> =
+            roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
+        canonical.sort();
+        canonical.dedup();
+        canonical
     }
 
     pub fn database_url(&self) -> String {

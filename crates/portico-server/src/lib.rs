@@ -44,10 +44,17 @@ pub enum StartError {
 /// portal still starts and shows the error.
 pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
     let store = Store::open(&config.database_url())?;
+    // The data dir is a default file root; make sure it exists to be one.
+    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+        tracing::warn!(dir = %config.data_dir.display(), error = %e, "cannot create the data dir");
+    }
+    let roots = config.file_roots();
+    tracing::info!(roots = ?roots, "file locations are allowed under these directories");
     let catalog_config = CatalogConfig {
         orphan_strategy: config.catalog.orphan_strategy,
         read: ReadOptions {
             max_file_bytes: config.catalog.max_file_bytes,
+            allowed_roots: Some(roots),
             ..ReadOptions::default()
         },
     };

@@ -97,6 +97,11 @@ fn root_files(
                     .map_err(|e| unreadable(&path, e.to_string()))?,
             );
         }
+        if let Some(outside) = canonical.iter().find(|p| !opts.allows(p)) {
+            return Err(ReadError::NotAllowed(
+                outside.to_string_lossy().into_owned(),
+            ));
+        }
         return Ok((base, canonical));
     }
     let path = files::join_normalized(cwd, &spec.target);
@@ -116,6 +121,11 @@ fn root_files(
     let canonical = path
         .canonicalize()
         .map_err(|e| unreadable(&path, e.to_string()))?;
+    if !opts.allows(&canonical) {
+        return Err(ReadError::NotAllowed(
+            canonical.to_string_lossy().into_owned(),
+        ));
+    }
     let dir = canonical
         .parent()
         .map(Path::to_path_buf)
@@ -316,6 +326,16 @@ impl<'o> Reader<'o> {
                 return;
             }
         };
+        if !self.opts.allows(&canonical) {
+            let msg = format!(
+                "target {} (resolved to {}) is outside the allowed file location roots",
+                parent.target,
+                canonical.display()
+            );
+            self.parent_problem(parent, at_parent(Severity::Error, msg));
+            self.complete = false;
+            return;
+        }
         if let Some(pos) = self.stack.iter().position(|(c, _)| *c == canonical) {
             let chain = self.stack[pos..]
                 .iter()

@@ -7,6 +7,7 @@
 //! below it is a [`Problem`], so one bad file or entity never hides the others.
 
 mod files;
+pub(crate) use files::join_normalized;
 mod locate;
 mod location_tree;
 mod placeholder;
@@ -50,6 +51,19 @@ pub struct ReadOptions {
     pub max_file_bytes: u64,
     /// Most catalog files one location may read (its whole tree).
     pub max_files: usize,
+    /// Canonical directories every file read must lie under (root targets
+    /// and nested Location targets alike); `None` reads anywhere.
+    pub allowed_roots: Option<Vec<PathBuf>>,
+}
+
+impl ReadOptions {
+    /// Whether a canonical path lies under one of the allowed roots.
+    pub fn allows(&self, canonical: &Path) -> bool {
+        match &self.allowed_roots {
+            None => true,
+            Some(roots) => roots.iter().any(|root| canonical.starts_with(root)),
+        }
+    }
 }
 
 impl Default for ReadOptions {
@@ -57,6 +71,7 @@ impl Default for ReadOptions {
         ReadOptions {
             max_file_bytes: 4 * 1024 * 1024,
             max_files: 20_000,
+            allowed_roots: None,
         }
     }
 }
@@ -190,6 +205,8 @@ pub enum ReadError {
     NotFound(String),
     #[error("cannot read location target {path}: {message}")]
     Unreadable { path: String, message: String },
+    #[error("location target {0} is outside the allowed file location roots (catalog.fileLocationRoots)")]
+    NotAllowed(String),
 }
 
 /// `generated-` + sha1 hex of `<type>:<target>`: the name of the Location

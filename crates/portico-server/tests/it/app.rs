@@ -34,10 +34,15 @@ impl TestApp {
     }
 
     pub fn spawn_with(db: TestDb, orphan_strategy: OrphanStrategy) -> TestApp {
-        let config = CatalogConfig {
+        // Registrations are confined to the test's own directory, as a
+        // production server confines them to catalog.fileLocationRoots.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical tempdir");
+        let mut config = CatalogConfig {
             orphan_strategy,
             ..CatalogConfig::default()
         };
+        config.read.allowed_roots = Some(vec![root]);
         let catalog = Arc::new(Catalog::open(db.store().clone(), config).expect("catalog opens"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -60,7 +65,7 @@ impl TestApp {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             catalog,
-            dir: tempfile::tempdir().expect("tempdir"),
+            dir,
             agent,
             handle,
             thread: Some(thread),

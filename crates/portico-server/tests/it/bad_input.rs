@@ -117,12 +117,13 @@ fn bad_documents_are_refused_and_change_nothing() {
             "InputError",
             &["junk.yaml", "limit"],
         );
-        // A missing file.
+        // A missing file inside the allowed root.
+        let missing = app.dir.path().join("nope/catalog.yaml");
         let r = app.post(
             "/api/catalog/locations",
-            &json!({ "type": "file", "target": "/nonexistent/catalog.yaml" }),
+            &json!({ "type": "file", "target": missing.to_string_lossy() }),
         );
-        assert_error(&r, 404, "NotFoundError", "/nonexistent/catalog.yaml");
+        assert_error(&r, 404, "NotFoundError", "nope/catalog.yaml");
         let r = app.post(
             "/api/catalog/locations",
             &json!({ "type": "ftp", "target": "x" }),
@@ -147,5 +148,71 @@ fn a_second_location_claiming_an_entity_is_409_and_the_first_keeps_it() {
             .get("/api/catalog/entities/by-name/component/default/web-app")
             .body;
         assert!(web["metadata"]["description"].is_null(), "{web}");
+    }
+}
+
+#[test]
+fn files_outside_the_allowed_roots_are_403_and_change_nothing() {
+    for app in TestApp::all() {
+        seed(&app);
+        let before = app.snapshot();
+        let seq = app.last_change_seq();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let outside = elsewhere.path().join("catalog-info.yaml");
+        std::fs::write(&outside, GOOD_COMPONENT).unwrap();
+        for target in [
+            outside.to_string_lossy().into_owned(),
+            "/etc/passwd".to_string(),
+            "/no/such/file.yaml".to_string(),
+        ] {
+            let r = app.post(
+                "/api/catalog/locations",
+                &json!({ "type": "file", "target": target }),
+            );
+            assert_error(
+                &r,
+                403,
+                "NotAllowedError",
+                "outside the allowed file location roots",
+            );
+            let r = app.post(
+                "/api/catalog/locations?dryRun=true",
+                &json!({ "type": "file", "target": target }),
+            );
+            assert_error(&r, 403, "NotAllowedError", "outside");
+        }
+        // `..` does not climb out, nor does a symlink inside the root.
+        let climbing = format!("{}/../{}", app.dir.path().display(), "etc/passwd");
+        let r = app.post(
+            "/api/catalog/locations",
+            &json!({ "type": "file", "target": climbing }),
+        );
+        assert_error(&r, 403, "NotAllowedError", "outside");
+        let link = app.dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        assert_error(&app.register(&link), 403, "NotAllowedError", "outside");
+        let r = app.post(
+            "/api/catalog/analyze-location",
+            &json!({ "location": { "type": "file", "target": "/etc" } }),
+        );
+        assert_error(&r, 403, "NotAllowedError", "/etc");
+
+        // A Location inside the root may not name a target outside it.
+        let nested = app.write(
+            "escape.yaml",
+            &format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: escape\nspec:\n  target: {}\n",
+                outside.display()
+            ),
+        );
+        assert_error(
+            &app.register(&nested),
+            400,
+            "InputError",
+            "outside the allowed file location roots",
+        );
+
+        assert_eq!(app.snapshot(), before);
+        assert_eq!(app.last_change_seq(), seq);
     }
 }

@@ -5,6 +5,7 @@
 
 mod app;
 mod bad_input;
+mod config;
 mod entities;
 mod locations;
 mod refresh;
