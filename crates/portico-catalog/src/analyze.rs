@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::CatalogError;
 use crate::read::read_location;
-use crate::service::{normalize_spec, Catalog};
+use crate::service::{check_resolved, confined_path, normalize_spec, Catalog};
 
 pub const DEFAULT_CATALOG_FILENAME: &str = "catalog-info.yaml";
 
@@ -64,19 +64,14 @@ impl Catalog {
                 "catalogFilename '{filename}' must be a plain file name"
             )));
         }
-        let raw = target.strip_prefix("file://").unwrap_or(target);
         // Refuse paths outside the allowed roots before looking at them, so the
         // answer reveals nothing about what exists there.
         let opts = &self.config().read;
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let absolute = crate::read::join_normalized(&cwd, raw);
-        let resolved = absolute.canonicalize().unwrap_or_else(|_| absolute.clone());
-        if !opts.allows(&absolute) || !opts.allows(&resolved) {
-            return Err(CatalogError::Read(crate::read::ReadError::NotAllowed(
-                absolute.to_string_lossy().into_owned(),
-            )));
+        let absolute = confined_path(target, opts)?;
+        if let Ok(resolved) = absolute.canonicalize() {
+            check_resolved(&resolved, opts)?;
         }
-        let path = Path::new(raw);
+        let path = absolute.as_path();
         let file: PathBuf = if path.is_dir() {
             path.join(filename)
         } else {

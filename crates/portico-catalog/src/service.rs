@@ -430,7 +430,7 @@ impl Catalog {
             let mut changes = Changeset::new(now_ms());
             changes.delete(tx, std::slice::from_ref(&row.entity_ref))?;
             if let Some(loc) = tx.location(&row.location_id)? {
-                tx.update_location_state(&loc.id, None, &loc.errors_json, now_ms())?;
+                forget_read_hash(tx, &loc)?;
             }
             changes.finish(tx)?;
             Ok(())
@@ -494,14 +494,21 @@ fn has_error_items(errors_json: &str) -> bool {
 /// refresh re-commit every location.
 fn forget_read_hashes(tx: &mut portico_store::Tx<'_>) -> Result<(), CatalogError> {
     for loc in tx.locations()? {
-        if loc.content_hash.is_some() {
-            tx.update_location_state(
-                &loc.id,
-                None,
-                &loc.errors_json,
-                loc.refreshed_at.unwrap_or(0),
-            )?;
-        }
+        forget_read_hash(tx, &loc)?;
+    }
+    Ok(())
+}
+
+/// Makes the next refresh of `loc` commit its read even if the content is
+/// unchanged, keeping its recorded problems and last read time.
+fn forget_read_hash(tx: &mut portico_store::Tx<'_>, loc: &LocationRow) -> Result<(), CatalogError> {
+    if loc.content_hash.is_some() {
+        tx.update_location_state(
+            &loc.id,
+            None,
+            &loc.errors_json,
+            loc.refreshed_at.unwrap_or(0),
+        )?;
     }
     Ok(())
 }
@@ -513,8 +520,6 @@ fn index_final(index: &mut CatalogIndex, key: &str, json: &str) -> Result<(), Ca
         .map_err(|e| CatalogError::Corrupt(format!("{key}: {e}")))
 }
 
-/// Checks the type and turns a file target into an absolute, canonical path,
-/// so the same file registered twice is recognised.
 /// Checks the type and turns a file target into an absolute, canonical path,
 /// so the same file registered twice is recognised. With allowed roots, a
 /// target outside them is refused before the filesystem is touched (so the
@@ -533,23 +538,14 @@ pub fn normalize_spec(
     }
     match location_type {
         "file" => {
-            let path = target.strip_prefix("file://").unwrap_or(target);
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-            let absolute = crate::read::join_normalized(&cwd, path);
-            let not_allowed = |p: &Path| {
-                CatalogError::Read(crate::read::ReadError::NotAllowed(
-                    p.to_string_lossy().into_owned(),
-                ))
-            };
-            if !opts.allows(&absolute) {
-                return Err(not_allowed(&absolute));
-            }
+            let absolute = confined_path(target, opts)?;
             let canonical = absolute.canonicalize().map_err(|e| {
-                CatalogError::NotFound(format!("Location target {path} cannot be read: {e}"))
+                CatalogError::NotFound(format!(
+                    "Location target {} cannot be read: {e}",
+                    absolute.display()
+                ))
             })?;
-            if !opts.allows(&canonical) {
-                return Err(not_allowed(&canonical));
-            }
+            check_resolved(&canonical, opts)?;
             Ok(LocationSpec {
                 location_type: "file".to_string(),
                 target: canonical.to_string_lossy().into_owned(),
@@ -558,6 +554,27 @@ pub fn normalize_spec(
         other => Err(CatalogError::Input(format!(
             "Location type '{other}' is not supported; supported types: file"
         ))),
+    }
+}
+
+/// A file target (a path or `file://` URL) made absolute with `.` and `..`
+/// resolved lexically, refused if outside the allowed roots. Touches no file.
+pub(crate) fn confined_path(target: &str, opts: &ReadOptions) -> Result<PathBuf, CatalogError> {
+    let path = target.strip_prefix("file://").unwrap_or(target);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let absolute = crate::read::join_normalized(&cwd, path);
+    check_resolved(&absolute, opts)?;
+    Ok(absolute)
+}
+
+/// Refuses a path outside the allowed roots.
+pub(crate) fn check_resolved(path: &Path, opts: &ReadOptions) -> Result<(), CatalogError> {
+    if opts.allows(path) {
+        Ok(())
+    } else {
+        Err(CatalogError::Read(crate::read::ReadError::NotAllowed(
+            path.to_string_lossy().into_owned(),
+        )))
     }
 }
 
