@@ -36,7 +36,7 @@ pub mod testing;
 pub use change_log::ChangeRow;
 pub use entities::EntityRow;
 pub use error::StoreError;
-pub use locations::LocationRow;
+pub use locations::{ClaimOutcome, LocationClaim, LocationRow};
 pub use pg_schema::{create_schema, drop_schema};
 pub use relations::RelationRow;
 pub use store::{Backend, Store, Tx};

@@ -40,6 +40,10 @@ diesel::table! {
         errors_json -> Text,
         refreshed_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        next_refresh_at -> BigInt,
+        refresh_failures -> Integer,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<BigInt>,
     }
 }
 

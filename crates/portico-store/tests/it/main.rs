@@ -4,6 +4,7 @@
 
 mod bulk;
 mod change_log;
+mod claims;
 mod entities;
 mod locations;
 mod relations;

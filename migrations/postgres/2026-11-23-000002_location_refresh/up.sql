@@ -1,0 +1,10 @@
+-- Refresh scheduling and claims. Times are epoch milliseconds, like every other timestamp.
+-- next_refresh_at 0 means "due now", so existing and newly inserted locations are refreshed
+-- at once. A claim is a lease: claimed_by holds it until claimed_until, after which any
+-- replica may take it over (the holder may have died mid-refresh).
+ALTER TABLE locations
+    ADD COLUMN next_refresh_at BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN claimed_by TEXT,
+    ADD COLUMN claimed_until BIGINT;
+CREATE INDEX locations_next_refresh_at_idx ON locations (next_refresh_at);
