@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use portico_catalog::read::{validate_paths, ReadOptions, Severity};
-use portico_server::{open_catalog, Background, Config};
+use portico_server::{open_catalog, AppState, Background, Config};
 
 #[derive(Parser)]
 #[command(
@@ -97,18 +97,16 @@ fn serve(
     let catalog = open_catalog(&config)?;
     let addr = format!("{}:{}", config.server.host, config.server.port);
     let listener = TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let refresh = match config.catalog.refresh_interval_seconds {
-        0 => None,
-        s => Some(Duration::from_secs(s)),
-    };
     let _background = Background::spawn(
         catalog.clone(),
         Duration::from_millis(config.catalog.sync_interval_millis),
-        refresh,
+        config.catalog.refresh_interval > 0,
     );
     tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
-    actix_web::rt::System::new()
-        .block_on(async move { portico_server::serve(listener, catalog)?.await })?;
+    actix_web::rt::System::new().block_on(async move {
+        let state = AppState::new(catalog, &config);
+        portico_server::serve_state(listener, state)?.await
+    })?;
     Ok(())
 }
 

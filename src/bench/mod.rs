@@ -3,6 +3,7 @@
 //! server in-process, and measure the catalog API from a client.
 
 mod generate;
+mod git;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -34,6 +35,18 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Instead of the catalog bench: this many git repositories, one
+    /// location each; measures a refresh cycle with nothing changed and
+    /// push-to-visible latency through the webhook.
+    #[arg(long, default_value_t = 0)]
+    git_locations: usize,
+    /// How the git bench reaches its repositories: `local` (file://) or
+    /// `daemon` (git:// from a `git daemon` on 127.0.0.1, through the mirrors).
+    #[arg(long, default_value = "local")]
+    git_transport: String,
+    /// Pushes measured by the git bench.
+    #[arg(long, default_value_t = 100)]
+    pushes: usize,
 }
 
 struct Latencies {
@@ -56,6 +69,9 @@ impl Latencies {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
+    if args.git_locations > 0 {
+        return git::run(args, args.git_locations);
+    }
     let dir = tempfile::tempdir()?;
     let catalog_dir = args
         .catalog_dir
@@ -92,20 +108,11 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .into());
     }
 
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    let server_catalog = catalog.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server_thread = std::thread::spawn(move || -> std::io::Result<()> {
-        actix_web::rt::System::new().block_on(async move {
-            let server = portico_server::serve(listener, server_catalog)?;
-            let _ = tx.send(server.handle());
-            server.await
-        })
-    });
-    let handle = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| "the server did not start")?;
+    let server = BenchServer::start(portico_server::AppState {
+        catalog: catalog.clone(),
+        webhook_secret: None,
+    })?;
+    let port = server.port;
 
     let base = format!("http://127.0.0.1:{port}/api/catalog");
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -145,8 +152,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         )
     })?);
 
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    let _ = server_thread.join();
+    server.stop();
     let rss_mb = peak_rss_mb();
 
     let p = |i: usize, q: f64| results[i].percentile_ms(q);
@@ -193,6 +199,41 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     drop(catalog);
     bench_db.cleanup();
     Ok(())
+}
+
+/// The real HTTP server, in this process, on a free port of 127.0.0.1.
+struct BenchServer {
+    port: u16,
+    handle: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl BenchServer {
+    fn start(state: portico_server::AppState) -> Result<BenchServer, AnyError> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || -> std::io::Result<()> {
+            actix_web::rt::System::new().block_on(async move {
+                let server = portico_server::serve_state(listener, state)?;
+                let _ = tx.send(server.handle());
+                server.await
+            })
+        });
+        let handle = rx
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| "the server did not start")?;
+        Ok(BenchServer {
+            port,
+            handle,
+            thread,
+        })
+    }
+
+    fn stop(self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        let _ = self.thread.join();
+    }
 }
 
 fn round(v: f64, digits: i32) -> f64 {

@@ -5,7 +5,9 @@ mod analyze;
 mod changeset;
 mod commit;
 mod error;
+mod push;
 pub mod read;
+mod schedule;
 mod service;
 mod stitch;
 
@@ -14,6 +16,7 @@ pub use analyze::{
 };
 pub use commit::{OrphanStrategy, StoredProblem};
 pub use error::CatalogError;
+pub use schedule::RefreshPolicy;
 pub use service::{
     normalize_spec, AddMode, AddedLocation, AncestryItem, Catalog, CatalogConfig, RefreshOutcome,
 };

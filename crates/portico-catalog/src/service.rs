@@ -13,12 +13,21 @@ use portico_store::{now_ms, EntityRow, LocationRow, Store};
 use crate::changeset::Changeset;
 use crate::commit::{commit_read, new_uid, retire, to_json, OrphanStrategy, StoredProblem};
 use crate::error::CatalogError;
-use crate::read::{read_location, LocationSpec, ProcessedEntity, ReadOptions, Severity};
+use crate::read::{
+    read_location, read_location_if_changed, GitTarget, LocationSpec, ProcessedEntity, ReadOptions,
+    Severity,
+};
+use crate::schedule::RefreshPolicy;
 
 #[derive(Debug, Clone, Default)]
 pub struct CatalogConfig {
     pub orphan_strategy: OrphanStrategy,
     pub read: ReadOptions,
+    pub refresh: RefreshPolicy,
+    /// Locations registered by discovery providers: what they stop emitting
+    /// is deleted whatever `orphan_strategy` says, as a provider's set of
+    /// entities is complete by definition.
+    pub provider_locations: Vec<LocationSpec>,
 }
 
 /// How `add_location` treats a read with problems.
@@ -48,6 +57,8 @@ pub enum RefreshOutcome {
     Committed(Vec<String>),
     /// The location could not be read; its entities were kept.
     Failed(String),
+    /// Another replica is refreshing it and did not finish in time.
+    Busy { owner: String, until: i64 },
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +85,8 @@ pub struct Catalog {
     synced_seq: Mutex<i64>,
     /// Serialises this process's writers; the database serialises replicas.
     write_lock: Mutex<()>,
+    /// Names this process in location claims.
+    replica_id: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +104,7 @@ impl Catalog {
             index: RwLock::new(CatalogIndex::new()),
             synced_seq: Mutex::new(0),
             write_lock: Mutex::new(()),
+            replica_id: replica_id(),
         };
         catalog.reload_index()?;
         Ok(catalog)
@@ -102,6 +116,11 @@ impl Catalog {
 
     pub fn config(&self) -> &CatalogConfig {
         &self.config
+    }
+
+    /// This process's name in location claims: host, pid and a random part.
+    pub fn replica_id(&self) -> &str {
+        &self.replica_id
     }
 
     /// Read access to the in-memory index. Hold it briefly.
@@ -260,9 +279,13 @@ impl Catalog {
         }
 
         let _writer = lock(&self.write_lock);
-        let strategy = self.config.orphan_strategy;
+        let strategy = self.strategy_for(&spec);
+        let next_refresh = now.saturating_add(
+            i64::try_from(self.config.refresh.next_delay(0).as_millis()).unwrap_or(i64::MAX / 2),
+        );
         self.store.transaction(|tx| {
             tx.insert_location(&row)?;
+            tx.schedule_location(&row.id, next_refresh)?;
             let outcome = commit_read(tx, &row, &read, strategy, now)?;
             if mode == AddMode::Strict && !outcome.conflicts.is_empty() {
                 let msgs: Vec<String> = outcome
@@ -315,17 +338,22 @@ impl Catalog {
     }
 
     /// Re-reads a location and commits what changed. A read identical to the
-    /// last one writes nothing; a failed read keeps every entity.
-    pub fn refresh_location(&self, id: &str) -> Result<RefreshOutcome, CatalogError> {
+    /// last one writes nothing; a failed read keeps every entity. Callers
+    /// hold the location's claim (see `schedule.rs`).
+    pub(crate) fn refresh_unclaimed(&self, id: &str) -> Result<RefreshOutcome, CatalogError> {
         let location = self.location(id)?;
         let spec = LocationSpec {
             location_type: location.location_type.clone(),
             target: location.target.clone(),
         };
-        let _writer = lock(&self.write_lock);
-        let read = match read_location(&spec, &self.config.read) {
-            Ok(read) => read,
+        // Reading (maybe fetching) happens outside the write lock: refreshes
+        // of different locations proceed in parallel, commits one at a time.
+        let last_hash = location.content_hash.as_deref();
+        let read = match read_location_if_changed(&spec, &self.config.read, last_hash) {
+            Ok(Some(read)) => read,
+            Ok(None) => return Ok(RefreshOutcome::Unchanged),
             Err(e) => {
+                let _writer = lock(&self.write_lock);
                 let message = e.to_string();
                 let problems = vec![StoredProblem {
                     level: "error".to_string(),
@@ -347,10 +375,8 @@ impl Catalog {
                 return Ok(RefreshOutcome::Failed(message));
             }
         };
-        if location.content_hash.as_deref() == Some(read.content_hash.as_str()) {
-            return Ok(RefreshOutcome::Unchanged);
-        }
-        let strategy = self.config.orphan_strategy;
+        let _writer = lock(&self.write_lock);
+        let strategy = self.strategy_for(&spec);
         let outcome = self
             .store
             .transaction(|tx| commit_read(tx, &location, &read, strategy, now_ms()))?;
@@ -360,19 +386,12 @@ impl Catalog {
         Ok(RefreshOutcome::Committed(outcome.changed))
     }
 
-    /// Refreshes every location; one failing location does not stop the rest.
-    pub fn refresh_all(&self) -> Vec<(String, Result<RefreshOutcome, CatalogError>)> {
-        let locations = match self.locations() {
-            Ok(l) => l,
-            Err(e) => return vec![(String::new(), Err(e))],
-        };
-        locations
-            .into_iter()
-            .map(|l| {
-                let r = self.refresh_location(&l.id);
-                (l.id, r)
-            })
-            .collect()
+    fn strategy_for(&self, spec: &LocationSpec) -> OrphanStrategy {
+        if self.config.provider_locations.contains(spec) {
+            OrphanStrategy::Delete
+        } else {
+            self.config.orphan_strategy
+        }
     }
 
     /// Refreshes the location that manages an entity.
@@ -483,6 +502,15 @@ impl Catalog {
     }
 }
 
+fn replica_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_string());
+    format!("{host}-{}-{}", std::process::id(), &new_uid()[..8])
+}
+
 fn has_error_items(errors_json: &str) -> bool {
     crate::stitch::status_items(errors_json)
         .map(|items| items.iter().any(|i| i.level == "error"))
@@ -551,8 +579,22 @@ pub fn normalize_spec(
                 target: canonical.to_string_lossy().into_owned(),
             })
         }
+        "url" | "git" => {
+            let parsed = GitTarget::parse(location_type, target)?;
+            parsed.check_allowed(opts)?;
+            // A `url` target is kept as written: it is also the link users
+            // follow. A `git` target is stored in one canonical form.
+            let target = match location_type {
+                "git" => parsed.git_target(),
+                _ => target.to_string(),
+            };
+            Ok(LocationSpec {
+                location_type: location_type.to_string(),
+                target,
+            })
+        }
         other => Err(CatalogError::Input(format!(
-            "Location type '{other}' is not supported; supported types: file"
+            "Location type '{other}' is not supported; supported types: file, url, git"
         ))),
     }
 }

@@ -7,3 +7,5 @@ pub const TECHDOCS_REF: &str = "backstage.io/techdocs-ref";
 pub const SOURCE_LOCATION: &str = "backstage.io/source-location";
 pub const VIEW_URL: &str = "backstage.io/view-url";
 pub const EDIT_URL: &str = "backstage.io/edit-url";
+/// The git commit an entity was read at (Portico's own; Backstage has none).
+pub const SOURCE_COMMIT: &str = "portico.dev/source-commit";

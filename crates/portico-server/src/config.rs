@@ -44,8 +44,26 @@ pub struct CatalogSection {
     /// Locations registered at start (if not registered yet).
     pub locations: Vec<LocationConfig>,
     pub orphan_strategy: OrphanStrategy,
-    /// How often every location is re-read; 0 turns the loop off.
-    pub refresh_interval_seconds: u64,
+    /// Seconds between refreshes of each location (jittered); 0 turns the
+    /// loop off.
+    #[serde(alias = "refreshIntervalSeconds")]
+    pub refresh_interval: u64,
+    /// Seconds after which a replica's claim on a location it is refreshing
+    /// lapses, so that a replica that died mid-refresh does not hold it.
+    pub refresh_claim_timeout: u64,
+    /// Secret that push webhooks are signed with (GitHub, Gitea: HMAC-SHA256;
+    /// GitLab: the token itself). Without it, webhooks are refused.
+    pub webhook_secret: Option<String>,
+    /// Host names `url` and `git` locations may name (`*.example.com` for
+    /// sub-domains). Empty: no remote repository may be registered.
+    pub allowed_hosts: Vec<String>,
+    /// Whether `git` locations may name repositories on this machine.
+    pub allow_local_repositories: bool,
+    /// Seconds a clone or fetch may take.
+    pub git_fetch_timeout: u64,
+    /// Largest pack a fetch may receive, in bytes.
+    pub git_max_fetch_bytes: u64,
+    pub providers: ProvidersConfig,
     /// How often the in-memory index follows other replicas' writes.
     pub sync_interval_millis: u64,
     pub max_file_bytes: u64,
@@ -54,6 +72,39 @@ pub struct CatalogSection {
     /// example catalog's directory and `dataDir`. Locations listed in this
     /// file are trusted: their directories are added.
     pub file_location_roots: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProvidersConfig {
+    /// Repositories whose matching files are all registered.
+    pub git: Vec<GitProviderConfig>,
+}
+
+/// Every file of `url` at `branch` matching `glob` is a catalog file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitProviderConfig {
+    pub url: String,
+    /// Default: the repository's HEAD.
+    pub branch: Option<String>,
+    #[serde(default = "default_provider_glob")]
+    pub glob: String,
+}
+
+fn default_provider_glob() -> String {
+    "**/catalog-info.yaml".to_string()
+}
+
+impl GitProviderConfig {
+    /// The `git` location target the provider reads.
+    pub fn target(&self) -> String {
+        let glob = self.glob.trim_start_matches('/');
+        match &self.branch {
+            Some(branch) => format!("{}//{glob}?ref={branch}", self.url),
+            None => format!("{}//{glob}", self.url),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,7 +144,14 @@ impl Default for CatalogSection {
         CatalogSection {
             locations: Vec::new(),
             orphan_strategy: OrphanStrategy::default(),
-            refresh_interval_seconds: 60,
+            refresh_interval: 60,
+            refresh_claim_timeout: 300,
+            webhook_secret: None,
+            allowed_hosts: Vec::new(),
+            allow_local_repositories: false,
+            git_fetch_timeout: 120,
+            git_max_fetch_bytes: 1 << 30,
+            providers: ProvidersConfig::default(),
             sync_interval_millis: 2_000,
             max_file_bytes: portico_catalog::read::ReadOptions::default().max_file_bytes,
             file_location_roots: None,

@@ -33,6 +33,13 @@ impl ApiError {
             message: message.into(),
         }
     }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            name: "AuthenticationError",
+            message: message.into(),
+        }
+    }
     pub fn not_allowed(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::FORBIDDEN,
@@ -90,9 +97,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::Store(s) => s.into(),
             CatalogError::Query(q) => q.into(),
             CatalogError::Read(r) => match r {
-                e @ portico_catalog::read::ReadError::NotAllowed(_) => {
-                    ApiError::not_allowed(e.to_string())
-                }
+                e if e.is_not_allowed() => ApiError::not_allowed(e.to_string()),
                 portico_catalog::read::ReadError::NotFound(m) => ApiError::not_found(m),
                 other => ApiError::input(other.to_string()),
             },

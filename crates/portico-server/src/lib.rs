@@ -14,16 +14,33 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
-use portico_catalog::read::ReadOptions;
-use portico_catalog::{AddMode, Catalog, CatalogConfig};
+use portico_catalog::read::{GitCache, LocationSpec, ReadOptions};
+use portico_catalog::{AddMode, Catalog, CatalogConfig, RefreshPolicy};
+use portico_git::GitOptions;
 use portico_store::Store;
 
 pub use config::Config;
+use config::LocationConfig;
 pub use error::ApiError;
 
 /// Everything handlers need, given to them through `web::Data`.
 pub struct AppState {
     pub catalog: Arc<Catalog>,
+    /// `catalog.webhookSecret`; without it push webhooks are refused.
+    pub webhook_secret: Option<String>,
+}
+
+impl AppState {
+    pub fn new(catalog: Arc<Catalog>, config: &Config) -> AppState {
+        AppState {
+            catalog,
+            webhook_secret: config
+                .catalog
+                .webhook_secret
+                .clone()
+                .filter(|s| !s.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +67,43 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
     }
     let roots = config.file_roots();
     tracing::info!(roots = ?roots, "file locations are allowed under these directories");
+    let section = &config.catalog;
+    let git = GitCache::new(GitOptions {
+        cache_dir: config.data_dir.join("git"),
+        fetch_timeout: Duration::from_secs(section.git_fetch_timeout.max(1)),
+        max_fetch_bytes: section.git_max_fetch_bytes,
+    });
+    let read = ReadOptions {
+        max_file_bytes: section.max_file_bytes,
+        allowed_roots: Some(roots),
+        allowed_hosts: Some(section.allowed_hosts.clone()),
+        allow_local_repositories: section.allow_local_repositories,
+        git,
+        ..ReadOptions::default()
+    };
+    // Provider targets are stored canonical; compare them that way.
+    let provider_locations = section
+        .providers
+        .git
+        .iter()
+        .filter_map(|p| portico_catalog::normalize_spec("git", &p.target(), &read).ok())
+        .collect::<Vec<LocationSpec>>();
     let catalog_config = CatalogConfig {
-        orphan_strategy: config.catalog.orphan_strategy,
-        read: ReadOptions {
-            max_file_bytes: config.catalog.max_file_bytes,
-            allowed_roots: Some(roots),
-            ..ReadOptions::default()
+        orphan_strategy: section.orphan_strategy,
+        read,
+        refresh: RefreshPolicy {
+            interval: Duration::from_secs(section.refresh_interval.max(1)),
+            claim_timeout: Duration::from_secs(section.refresh_claim_timeout.max(1)),
+            ..RefreshPolicy::default()
         },
+        provider_locations,
     };
     let catalog = Arc::new(Catalog::open(store, catalog_config)?);
-    for loc in &config.catalog.locations {
+    let providers = section.providers.git.iter().map(|p| LocationConfig {
+        location_type: "git".to_string(),
+        target: p.target(),
+    });
+    for loc in section.locations.iter().cloned().chain(providers) {
         match catalog.add_location(&loc.location_type, &loc.target, AddMode::Lenient) {
             Ok(added) => tracing::info!(
                 target = %added.location.target,
@@ -89,9 +133,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(error::not_found));
 }
 
-/// Starts the HTTP server on an already-bound listener (port 0 in tests).
+/// Starts the HTTP server on an already-bound listener (port 0 in tests),
+/// with no webhook secret.
 pub fn serve(listener: TcpListener, catalog: Arc<Catalog>) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState { catalog });
+    serve_state(
+        listener,
+        AppState {
+            catalog,
+            webhook_secret: None,
+        },
+    )
+}
+
+/// Starts the HTTP server with the given state.
+pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -106,56 +162,82 @@ pub fn serve(listener: TcpListener, catalog: Arc<Catalog>) -> std::io::Result<Se
     Ok(server)
 }
 
+/// How often a replica looks for locations due for refresh.
+const REFRESH_POLL: Duration = Duration::from_millis(500);
+
 /// The loops that keep a replica current: follow the change log often
 /// (other replicas' writes), re-read every location now and then.
 pub struct Background {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
 
 impl Background {
-    pub fn spawn(
-        catalog: Arc<Catalog>,
-        sync_every: Duration,
-        refresh_every: Option<Duration>,
-    ) -> Background {
+    /// `refresh`: whether this replica takes part in refreshing locations
+    /// (each is due per `catalog.refreshInterval`; see `RefreshPolicy`).
+    /// Syncing and refreshing run on their own threads, so a slow git
+    /// remote never delays following other replicas' writes.
+    pub fn spawn(catalog: Arc<Catalog>, sync_every: Duration, refresh: bool) -> Background {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("portico-refresh".to_string())
-            .spawn(move || {
-                let mut last_refresh = Instant::now();
-                let tick = Duration::from_millis(100);
-                let mut last_sync = Instant::now();
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(tick);
-                    if last_sync.elapsed() >= sync_every {
-                        if let Err(e) = catalog.sync() {
-                            tracing::warn!(error = %e, "index sync failed");
-                        }
-                        last_sync = Instant::now();
+        let mut handles = Vec::new();
+        let sync_catalog = catalog.clone();
+        handles.extend(every("portico-sync", sync_every, stop.clone(), move || {
+            if let Err(e) = sync_catalog.sync() {
+                tracing::warn!(error = %e, "index sync failed");
+            }
+        }));
+        if refresh {
+            // Asking the database what is due is one indexed query: cheap
+            // enough to do twice a second.
+            handles.extend(every(
+                "portico-refresh",
+                REFRESH_POLL,
+                stop.clone(),
+                move || {
+                    if let Err(e) = catalog.refresh_due() {
+                        tracing::warn!(error = %e, "refreshing due locations failed");
                     }
-                    if let Some(every) = refresh_every {
-                        if last_refresh.elapsed() >= every {
-                            for (id, result) in catalog.refresh_all() {
-                                if let Err(e) = result {
-                                    tracing::warn!(location = %id, error = %e, "refresh failed");
-                                }
-                            }
-                            last_refresh = Instant::now();
-                        }
-                    }
+                },
+            ));
+        }
+        Background { stop, handles }
+    }
+}
+
+/// Runs `work` on a named thread every `period` until `stop` is set,
+/// checking `stop` at least every 100 ms.
+fn every(
+    name: &str,
+    period: Duration,
+    stop: Arc<AtomicBool>,
+    mut work: impl FnMut() + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    let tick = Duration::from_millis(100).min(period);
+    let spawned = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let mut last = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                if last.elapsed() >= period {
+                    work();
+                    last = Instant::now();
                 }
-            })
-            .ok();
-        Background { stop, handle }
+            }
+        });
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            tracing::error!(thread = name, error = %e, "cannot start a background thread");
+            None
+        }
     }
 }
 
 impl Drop for Background {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
+        for h in self.handles.drain(..) {
             let _ = h.join();
         }
     }

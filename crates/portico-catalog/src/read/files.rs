@@ -6,9 +6,14 @@ use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug)]
 pub(crate) enum FileError {
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     NotAFile,
     Io(io::Error),
+    /// A file of another source (a git tree) that cannot be read.
+    Other(String),
 }
 
 impl std::fmt::Display for FileError {
@@ -19,6 +24,7 @@ impl std::fmt::Display for FileError {
             }
             FileError::NotAFile => f.write_str("not a regular file"),
             FileError::Io(err) => write!(f, "cannot read file: {err}"),
+            FileError::Other(message) => f.write_str(message),
         }
     }
 }

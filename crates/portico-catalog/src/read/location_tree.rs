@@ -14,6 +14,7 @@ use portico_model::{derive_relations, validate_entity, EntityRef, FieldError, DE
 
 use super::files::{self, display_path, join_normalized};
 use super::placeholder::{self, FileRead};
+use super::source::{FsSource, Source};
 use super::yaml::{self, Chunk};
 use super::{
     generated_location_name, locate, LocationRead, LocationSpec, Problem, ProcessedEntity,
@@ -28,10 +29,8 @@ const MAX_DEPTH: usize = 64;
 /// locations whose files did not change.
 const HASH_VERSION: &[u8] = b"portico-read-v1";
 
+/// Reads a `file` location from the local filesystem.
 pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRead, ReadError> {
-    if spec.location_type != "file" {
-        return Err(ReadError::UnsupportedType(spec.location_type.clone()));
-    }
     let cwd = std::env::current_dir().map_err(|err| ReadError::Unreadable {
         path: spec.target.clone(),
         message: format!("cannot resolve a relative path: {err}"),
@@ -43,9 +42,43 @@ pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRe
         _ => join_normalized(&cwd, &spec.target),
     };
 
-    let mut reader = Reader::new(spec, opts, root_dir);
-    let root_ref = reader.push_root(spec, &root_file);
-    for path in root_files {
+    let source = FsSource { opts };
+    Ok(read_tree(
+        spec,
+        opts,
+        &source,
+        Root {
+            dir: root_dir,
+            file: root_file,
+            files: root_files,
+            content_hash: None,
+        },
+    ))
+}
+
+/// Where the walk of a location starts.
+pub(super) struct Root {
+    /// Placeholders must stay inside this directory.
+    pub dir: PathBuf,
+    /// The file the generated Location entity names (the pattern for a glob).
+    pub file: PathBuf,
+    /// The root target's files, in order.
+    pub files: Vec<PathBuf>,
+    /// A hash that stands for every file of the source (a git commit's), used
+    /// instead of hashing the bytes read.
+    pub content_hash: Option<String>,
+}
+
+/// Reads the tree below `root` from `source`.
+pub(super) fn read_tree(
+    spec: &LocationSpec,
+    opts: &ReadOptions,
+    source: &dyn Source,
+    root: Root,
+) -> LocationRead {
+    let mut reader = Reader::new(spec, opts, source, root.dir);
+    let root_ref = reader.push_root(spec, &root.file);
+    for path in root.files {
         let parent = Parent {
             index: 0,
             key: &root_ref,
@@ -54,7 +87,10 @@ pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRe
         };
         reader.read_file(&path, &parent, None);
     }
-    let read = reader.finish();
+    let mut read = reader.finish();
+    if let Some(hash) = root.content_hash {
+        read.content_hash = hash;
+    }
     tracing::debug!(
         location = %spec,
         files = read.files_read.len(),
@@ -62,7 +98,7 @@ pub(super) fn read(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRe
         complete = read.complete,
         "read location"
     );
-    Ok(read)
+    read
 }
 
 /// The root target's files (one, or a glob's matches) and the canonical
@@ -175,6 +211,7 @@ impl DocText<'_> {
 
 struct Reader<'o> {
     opts: &'o ReadOptions,
+    source: &'o dyn Source,
     origin: String,
     root_dir: PathBuf,
     entities: Vec<ProcessedEntity>,
@@ -193,7 +230,12 @@ struct Reader<'o> {
 }
 
 impl<'o> Reader<'o> {
-    fn new(spec: &LocationSpec, opts: &'o ReadOptions, root_dir: PathBuf) -> Self {
+    fn new(
+        spec: &LocationSpec,
+        opts: &'o ReadOptions,
+        source: &'o dyn Source,
+        root_dir: PathBuf,
+    ) -> Self {
         let mut hasher = Sha1::new();
         for part in [
             HASH_VERSION,
@@ -204,6 +246,7 @@ impl<'o> Reader<'o> {
         }
         Reader {
             opts,
+            source,
             origin: spec.to_string(),
             root_dir,
             entities: Vec::new(),
@@ -230,10 +273,10 @@ impl<'o> Reader<'o> {
     }
 
     fn record_file(&mut self, path: &Path, bytes: &[u8]) {
-        let path = path.to_string_lossy();
+        let path = self.source.describe(path);
         hash_part(&mut self.hasher, path.as_bytes());
         hash_part(&mut self.hasher, bytes);
-        self.files_read.push(path.into_owned());
+        self.files_read.push(path);
     }
 
     /// The generated Location entity that stands for the registered location.
@@ -257,7 +300,7 @@ impl<'o> Reader<'o> {
             &generated_location_name(spec),
         )
         .key();
-        let file = file.to_string_lossy().into_owned();
+        let file = self.source.describe(file);
         let mut processed = ProcessedEntity {
             entity_ref: key.clone(),
             entity: None,
@@ -313,7 +356,7 @@ impl<'o> Reader<'o> {
                 ..Problem::error(message)
             },
         };
-        let canonical = match path.canonicalize() {
+        let canonical = match self.source.canonical(path) {
             Ok(canonical) => canonical,
             Err(err) => {
                 let msg = format!(
@@ -326,7 +369,7 @@ impl<'o> Reader<'o> {
                 return;
             }
         };
-        if !self.opts.allows(&canonical) {
+        if !self.source.allows(&canonical) {
             let msg = format!(
                 "target {} (resolved to {}) is outside the allowed file location roots",
                 parent.target,
@@ -385,8 +428,8 @@ impl<'o> Reader<'o> {
         self.catalog_files += 1;
         self.visited.insert(canonical.clone(), path.to_path_buf());
 
-        let file = path.to_string_lossy().into_owned();
-        let bytes = match files::read_limited(path, self.opts.max_file_bytes) {
+        let file = self.source.describe(path);
+        let bytes = match self.source.read(path, self.opts.max_file_bytes) {
             Ok(bytes) => bytes,
             Err(err) => {
                 // Hashing the failure makes the hash change once the file is fixed.
@@ -456,7 +499,7 @@ impl<'o> Reader<'o> {
         self.keys.insert(key.clone(), here);
 
         let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let processed = self.process_entity(raw, key.clone(), parent_key, &doc, &dir);
+        let processed = self.process_entity(raw, key.clone(), parent_key, &doc, path);
         let is_location = processed
             .entity
             .as_ref()
@@ -479,8 +522,9 @@ impl<'o> Reader<'o> {
         key: String,
         parent_key: &str,
         doc: &DocText<'_>,
-        dir: &Path,
+        path: &Path,
     ) -> ProcessedEntity {
+        let dir = path.parent().unwrap_or(Path::new("/"));
         let mut problems = Vec::new();
         let mut placeholder_problems = Vec::new();
         let mut reads: Vec<FileRead> = Vec::new();
@@ -488,6 +532,7 @@ impl<'o> Reader<'o> {
             file_dir: dir,
             root_dir: &self.root_dir,
             opts: self.opts,
+            source: self.source,
         };
         placeholder::resolve(&mut raw, &ctx, &mut placeholder_problems, &mut reads);
         for read in reads {
@@ -515,9 +560,10 @@ impl<'o> Reader<'o> {
                 let annotations = &mut entity.metadata.annotations;
                 annotations.insert(
                     MANAGED_BY_LOCATION.to_string(),
-                    format!("file:{}", doc.file),
+                    self.source.location_of(path),
                 );
                 annotations.insert(MANAGED_BY_ORIGIN_LOCATION.to_string(), self.origin.clone());
+                self.source.annotate(path, annotations);
                 let (relations, errors) = derive_relations(&entity);
                 problems.extend(errors.iter().map(|e| doc.field_error(e)));
                 processed.relations = relations;
@@ -540,6 +586,21 @@ fn identity(raw: &Value) -> Option<(String, String, String)> {
         .and_then(Value::as_str)
         .unwrap_or(DEFAULT_NAMESPACE);
     Some((kind.to_string(), namespace.to_string(), name.to_string()))
+}
+
+/// The content hash of a location whose files are fixed by `version` (a git
+/// commit): the same spec at the same version needs no read.
+pub(super) fn source_hash(spec: &LocationSpec, version: &[u8]) -> String {
+    let mut hasher = Sha1::new();
+    for part in [
+        HASH_VERSION,
+        spec.location_type.as_bytes(),
+        spec.target.as_bytes(),
+        version,
+    ] {
+        hash_part(&mut hasher, part);
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// Length-prefixed, so that no two different inputs hash the same stream.

@@ -8,13 +8,19 @@
 
 mod files;
 pub(crate) use files::join_normalized;
+mod git;
+pub use git::{GitTarget, DEFAULT_CATALOG_PATH};
 mod locate;
 mod location_tree;
 mod placeholder;
+mod source;
 mod yaml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use portico_git::{GitMirrors, GitOptions};
 
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -44,8 +50,9 @@ impl fmt::Display for LocationSpec {
     }
 }
 
-/// Limits that keep one bad location from exhausting memory or time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Limits that keep one bad location from exhausting memory or time, and
+/// what may be read at all.
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Largest catalog or placeholder file read; bigger ones are refused unread.
     pub max_file_bytes: u64,
@@ -54,6 +61,32 @@ pub struct ReadOptions {
     /// Canonical directories every file read must lie under (root targets
     /// and nested Location targets alike); `None` reads anywhere.
     pub allowed_roots: Option<Vec<PathBuf>>,
+    /// Host names `url` and `git` locations may name (lower case; `*.example.com`
+    /// matches sub-domains); `None` allows every host.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Whether `git` locations may name repositories on this machine (paths, `file://`).
+    pub allow_local_repositories: bool,
+    pub git: GitCache,
+}
+
+/// The git mirrors every read shares.
+#[derive(Clone)]
+pub struct GitCache(Arc<GitMirrors>);
+
+impl GitCache {
+    pub fn new(opts: GitOptions) -> GitCache {
+        GitCache(Arc::new(GitMirrors::new(opts)))
+    }
+
+    pub fn mirrors(&self) -> &GitMirrors {
+        &self.0
+    }
+}
+
+impl fmt::Debug for GitCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GitCache")
+    }
 }
 
 impl ReadOptions {
@@ -64,6 +97,21 @@ impl ReadOptions {
             Some(roots) => roots.iter().any(|root| canonical.starts_with(root)),
         }
     }
+
+    /// Whether a repository host may be read.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let Some(allowed) = &self.allowed_hosts else {
+            return !host.is_empty();
+        };
+        allowed.iter().any(|a| {
+            let a = a.to_ascii_lowercase();
+            match a.strip_prefix("*.") {
+                Some(domain) => host.ends_with(&format!(".{domain}")),
+                None => a == host,
+            }
+        })
+    }
 }
 
 impl Default for ReadOptions {
@@ -72,6 +120,9 @@ impl Default for ReadOptions {
             max_file_bytes: 4 * 1024 * 1024,
             max_files: 20_000,
             allowed_roots: None,
+            allowed_hosts: None,
+            allow_local_repositories: true,
+            git: GitCache::new(GitOptions::default()),
         }
     }
 }
@@ -199,14 +250,36 @@ impl fmt::Display for Problem {
 /// Why the root target of a location could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
-    #[error("location type \"{0}\" is not supported; Portico reads \"file\" locations")]
+    #[error("location type \"{0}\" is not supported; Portico reads \"file\", \"url\" and \"git\" locations")]
     UnsupportedType(String),
+    #[error("{0}")]
+    InvalidTarget(String),
+    #[error("repository {url} is on host {host:?}, which is not in catalog.allowedHosts")]
+    HostNotAllowed { url: String, host: String },
+    #[error("repository {0} is on this machine, and catalog.allowLocalRepositories is off")]
+    LocalRepositoryNotAllowed(String),
+    /// The repository could not be reached or read.
+    #[error("{0}")]
+    Git(String),
     #[error("location target {0} does not exist")]
     NotFound(String),
     #[error("cannot read location target {path}: {message}")]
     Unreadable { path: String, message: String },
     #[error("location target {0} is outside the allowed file location roots (catalog.fileLocationRoots)")]
     NotAllowed(String),
+}
+
+impl ReadError {
+    /// Whether the configuration forbids the location (HTTP 403), rather
+    /// than the location being wrong or unreadable.
+    pub fn is_not_allowed(&self) -> bool {
+        matches!(
+            self,
+            ReadError::NotAllowed(_)
+                | ReadError::HostNotAllowed { .. }
+                | ReadError::LocalRepositoryNotAllowed(_)
+        )
+    }
 }
 
 /// `generated-` + sha1 hex of `<type>:<target>`: the name of the Location
@@ -219,7 +292,35 @@ pub fn generated_location_name(spec: &LocationSpec) -> String {
 /// Reads and processes a location's whole tree. See the module docs for what
 /// is an error of the read and what is a problem inside it.
 pub fn read_location(spec: &LocationSpec, opts: &ReadOptions) -> Result<LocationRead, ReadError> {
-    location_tree::read(spec, opts)
+    match spec.location_type.as_str() {
+        "file" => location_tree::read(spec, opts),
+        "url" | "git" => git::prepare(spec, opts)?.read(opts),
+        other => Err(ReadError::UnsupportedType(other.to_string())),
+    }
+}
+
+/// Reads a location unless its content hash would be `last_hash`: `None`
+/// when nothing changed. A git location whose commit did not move is not
+/// read at all; a file location is read and hashed.
+pub fn read_location_if_changed(
+    spec: &LocationSpec,
+    opts: &ReadOptions,
+    last_hash: Option<&str>,
+) -> Result<Option<LocationRead>, ReadError> {
+    match spec.location_type.as_str() {
+        "file" => {
+            let read = location_tree::read(spec, opts)?;
+            Ok((Some(read.content_hash.as_str()) != last_hash).then_some(read))
+        }
+        "url" | "git" => {
+            let prepared = git::prepare(spec, opts)?;
+            if Some(prepared.content_hash.as_str()) == last_hash {
+                return Ok(None);
+            }
+            prepared.read(opts).map(Some)
+        }
+        other => Err(ReadError::UnsupportedType(other.to_string())),
+    }
 }
 
 /// `portico validate FILE...`: reads each file as the root of its own file

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::files::{self, join_normalized};
+use super::source::Source;
 use super::{yaml, ReadOptions, Severity};
 
 /// A placeholder problem, before it is given a file and line.
@@ -24,6 +25,7 @@ pub(crate) struct Context<'a> {
     /// Directory of the root target, canonical: placeholders must stay inside.
     pub root_dir: &'a Path,
     pub opts: &'a ReadOptions,
+    pub source: &'a dyn Source,
 }
 
 /// A file a placeholder read, for the content hash.
@@ -132,14 +134,14 @@ fn resolve_one(
         return Err(escapes());
     }
     // A symlink inside the directory may still point outside it.
-    let canonical = match resolved.canonicalize() {
+    if !ctx.source.exists(&resolved) {
+        return Err(error(format!(
+            "placeholder {kind} {target} (resolved to {}) does not exist",
+            resolved.display()
+        )));
+    }
+    let canonical = match ctx.source.canonical(&resolved) {
         Ok(canonical) => canonical,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(error(format!(
-                "placeholder {kind} {target} (resolved to {}) does not exist",
-                resolved.display()
-            )))
-        }
         Err(err) => {
             return Err(error(format!(
                 "placeholder {kind} {target} (resolved to {}) cannot be read: {err}",
@@ -150,12 +152,15 @@ fn resolve_one(
     if !canonical.starts_with(ctx.root_dir) {
         return Err(escapes());
     }
-    let bytes = files::read_limited(&canonical, ctx.opts.max_file_bytes).map_err(|err| {
-        error(format!(
-            "placeholder {kind} {target} (resolved to {}): {err}",
-            resolved.display()
-        ))
-    })?;
+    let bytes = ctx
+        .source
+        .read(&canonical, ctx.opts.max_file_bytes)
+        .map_err(|err| {
+            error(format!(
+                "placeholder {kind} {target} (resolved to {}): {err}",
+                resolved.display()
+            ))
+        })?;
     reads.push(FileRead {
         path: resolved.clone(),
         bytes: bytes.clone(),

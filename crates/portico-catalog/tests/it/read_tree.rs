@@ -193,7 +193,19 @@ fn root_errors_are_read_errors() {
         &ReadOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(err, ReadError::UnsupportedType("url".into()));
+    assert!(
+        matches!(&err, ReadError::InvalidTarget(m) if m.contains("https://x/y.yaml")),
+        "{err:?}"
+    );
+    let err = read_location(
+        &LocationSpec {
+            location_type: "s3".into(),
+            target: "s3://bucket/x.yaml".into(),
+        },
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, ReadError::UnsupportedType("s3".into()));
 
     let missing = t.abs("missing.yaml");
     let err = read_location(&LocationSpec::file(&missing), &ReadOptions::default()).unwrap_err();

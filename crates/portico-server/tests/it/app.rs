@@ -34,23 +34,42 @@ impl TestApp {
     }
 
     pub fn spawn_with(db: TestDb, orphan_strategy: OrphanStrategy) -> TestApp {
+        let config = CatalogConfig {
+            orphan_strategy,
+            ..CatalogConfig::default()
+        };
+        Self::spawn_full(db, config, None)
+    }
+
+    /// A server with this catalog config (its file roots replaced by the
+    /// test's own directory) and webhook secret.
+    pub fn spawn_full(
+        db: TestDb,
+        mut config: CatalogConfig,
+        webhook_secret: Option<&str>,
+    ) -> TestApp {
         // Registrations are confined to the test's own directory, as a
         // production server confines them to catalog.fileLocationRoots.
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().canonicalize().expect("canonical tempdir");
-        let mut config = CatalogConfig {
-            orphan_strategy,
-            ..CatalogConfig::default()
-        };
         config.read.allowed_roots = Some(vec![root]);
+        config.read.git = portico_catalog::read::GitCache::new(portico_git::GitOptions {
+            cache_dir: dir.path().join("git-cache"),
+            ..portico_git::GitOptions::default()
+        });
         let catalog = Arc::new(Catalog::open(db.store().clone(), config).expect("catalog opens"));
+        let webhook_secret = webhook_secret.map(str::to_string);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = std::sync::mpsc::channel();
         let server_catalog = catalog.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = portico_server::serve(listener, server_catalog).expect("serve");
+                let state = portico_server::AppState {
+                    catalog: server_catalog,
+                    webhook_secret,
+                };
+                let server = portico_server::serve_state(listener, state).expect("serve");
                 tx.send(server.handle()).expect("send handle");
                 let _ = server.await;
             })
@@ -133,6 +152,18 @@ impl TestApp {
             .send(body)
             .expect("POST");
         Self::reply(res)
+    }
+
+    /// POSTs raw bytes with extra headers (webhooks).
+    pub fn post_with_headers(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+        let mut req = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Self::reply(req.send(body).expect("POST"))
     }
 
     pub fn delete(&self, path: &str) -> Reply {

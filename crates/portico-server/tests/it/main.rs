@@ -7,5 +7,6 @@ mod app;
 mod bad_input;
 mod config;
 mod entities;
+mod git;
 mod locations;
 mod refresh;

@@ -22,11 +22,12 @@ impl Reader<'_> {
             return;
         };
         let spec = entity.spec.clone().unwrap_or_default();
-        // Nested locations default to the type of the one holding them: "file".
+        // Nested locations default to the type of the one holding them.
+        let own_type = self.source.nested_type().to_string();
         let location_type = spec
             .get("type")
             .and_then(Value::as_str)
-            .unwrap_or("file")
+            .unwrap_or(&own_type)
             .to_string();
         let optional = spec.get("presence").and_then(Value::as_str) == Some("optional");
         let mut targets: Vec<(String, Option<String>)> = Vec::new();
@@ -53,10 +54,10 @@ impl Reader<'_> {
             let msg = format!("\"{field}\" must be a string (spec.targets: a list of strings)");
             problems.push(doc.problem(Severity::Error, Some(&field), msg));
         }
-        if location_type != "file" && !targets.is_empty() {
+        if location_type != own_type && !targets.is_empty() {
             let msg = format!(
-                "\"spec.type\" {location_type:?} is not supported for nested locations yet; \
-                 only \"file\" targets are read"
+                "\"spec.type\" {location_type:?} is not supported for nested locations here; \
+                 a Location read from a {own_type:?} location may only name {own_type:?} targets"
             );
             problems.push(doc.problem(Severity::Error, Some("spec.type"), msg));
             self.complete = false;
@@ -74,12 +75,20 @@ impl Reader<'_> {
                 field,
                 target,
             };
+            if own_type != "file" && target.contains("://") {
+                let msg = format!(
+                    "target {target} is in another repository; only paths inside this \
+                     repository are followed (register that repository as its own location)"
+                );
+                problems.push(doc.problem(Severity::Error, Some(field), msg));
+                continue;
+            }
             if files::is_glob(target) {
                 self.follow_glob(&parent, doc, dir, &mut problems);
                 continue;
             }
             let path = join_normalized(dir, target);
-            if path.exists() {
+            if self.source.exists(&path) {
                 self.read_file(&path, &parent, Some(doc));
             } else if !optional {
                 let msg = format!(
@@ -103,7 +112,7 @@ impl Reader<'_> {
         problems: &mut Vec<Problem>,
     ) {
         let cap = self.opts.max_files.saturating_add(1);
-        match files::expand_glob(dir, parent.target, cap) {
+        match self.source.glob(dir, parent.target, cap) {
             Ok(paths) if paths.is_empty() => {
                 let shown = join_normalized(dir, parent.target);
                 let msg = format!(

@@ -4,6 +4,7 @@ mod entities;
 mod facets;
 mod locations;
 mod processing;
+mod webhooks;
 
 use actix_web::web;
 
@@ -27,6 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(locations::list)
             .service(locations::by_entity)
             .service(locations::get)
-            .service(locations::delete),
+            .service(locations::delete)
+            .service(
+                web::resource("/webhooks/git")
+                    .app_data(web::PayloadConfig::new(webhooks::MAX_PAYLOAD_BYTES))
+                    .route(web::post().to(webhooks::git_push)),
+            ),
     );
 }

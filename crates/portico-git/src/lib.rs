@@ -1,0 +1,61 @@
+//! Git repositories for the catalog and the scaffolder, without a git binary
+//! and without work trees.
+//!
+//! Remote repositories are mirrored as bare repositories under
+//! [`GitOptions::cache_dir`]; local ones are read in place. A [`Snapshot`]
+//! reads files of one commit straight from the object database.
+//!
+//! gix is built without its `parallel` feature here, which makes its
+//! repository handles `!Send`. Handles are therefore cached per thread
+//! (see `handles`) and the public types carry only paths and object ids, so
+//! they can move between threads freely.
+
+mod error;
+mod fetch;
+mod handles;
+mod mirrors;
+mod paths;
+mod snapshot;
+mod tree_walk;
+mod url;
+pub mod write;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use error::{GitError, TreeError};
+pub use mirrors::GitMirrors;
+pub use snapshot::Snapshot;
+pub use url::RepoUrl;
+
+/// Where mirrors live and how much a fetch may cost.
+#[derive(Debug, Clone)]
+pub struct GitOptions {
+    /// Mirrors of remote repositories live here.
+    pub cache_dir: PathBuf,
+    /// The whole connect + negotiate + fetch of one resolve.
+    pub fetch_timeout: Duration,
+    /// Pack bytes received per fetch.
+    pub max_fetch_bytes: u64,
+}
+
+impl Default for GitOptions {
+    fn default() -> GitOptions {
+        GitOptions {
+            cache_dir: PathBuf::from("data/git"),
+            fetch_timeout: Duration::from_secs(120),
+            max_fetch_bytes: 1 << 30,
+        }
+    }
+}
+
+/// What a reference names now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// 40 hex digits.
+    pub commit: String,
+    /// The full ref name it came from, e.g. `refs/heads/main`.
+    pub reference: String,
+    /// Whether objects were fetched to make the commit available.
+    pub fetched: bool,
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `portico` binary, run as a user runs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod replicas;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_portico");
