@@ -418,6 +418,9 @@ fn connect_daemon(
     let stream = connected.ok_or_else(|| unreachable(last_error))?;
     let io_error = |e: io::Error| unreachable(e.to_string());
     // Also bounds the worker by itself, should the shutdown not reach it.
+    // The protocol writes many small packet lines; with Nagle's algorithm
+    // each waits for the server's delayed ACK (40 ms on Linux).
+    stream.set_nodelay(true).map_err(io_error)?;
     stream.set_read_timeout(Some(left())).map_err(io_error)?;
     stream.set_write_timeout(Some(left())).map_err(io_error)?;
     *shared.socket.lock().unwrap_or_else(|p| p.into_inner()) =

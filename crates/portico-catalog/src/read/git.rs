@@ -167,7 +167,6 @@ pub(super) struct Prepared {
     spec: LocationSpec,
     target: GitTarget,
     resolved: Resolved,
-    snapshot: Snapshot,
     pub content_hash: String,
 }
 
@@ -178,15 +177,11 @@ pub(super) fn prepare(spec: &LocationSpec, opts: &ReadOptions) -> Result<Prepare
     let resolved = mirrors
         .resolve(&target.repo, target.reference.as_deref())
         .map_err(git_error)?;
-    let snapshot = mirrors
-        .snapshot(&target.repo, &resolved.commit)
-        .map_err(git_error)?;
     let content_hash = location_tree::source_hash(spec, resolved.commit.as_bytes());
     Ok(Prepared {
         spec: spec.clone(),
         target,
         resolved,
-        snapshot,
         content_hash,
     })
 }
@@ -197,9 +192,14 @@ impl Prepared {
             spec,
             target,
             resolved,
-            snapshot,
             content_hash,
         } = self;
+        // Opened only now: an unchanged commit never gets this far.
+        let snapshot = opts
+            .git
+            .mirrors()
+            .snapshot(&target.repo, &resolved.commit)
+            .map_err(git_error)?;
         // A file missing at a commit that was read is a definite answer, not
         // a failure to read: the read is complete and empty, so what the
         // location emitted before is orphaned (an unreachable repository, by
@@ -321,7 +321,12 @@ impl Source for GitSource<'_> {
     }
 
     fn exists(&self, path: &Path) -> bool {
-        self.snapshot.canonical(&Self::rel(path)).is_ok()
+        // A link leading outside the repository "exists": reading it then
+        // says why it is refused, rather than that nothing is there.
+        !matches!(
+            self.snapshot.canonical(&Self::rel(path)),
+            Err(TreeError::NotFound(_))
+        )
     }
 
     fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {

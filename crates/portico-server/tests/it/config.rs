@@ -33,3 +33,70 @@ fn file_roots_default_to_the_data_dir_and_trust_configured_locations() {
         vec![catalogs.path().canonicalize().unwrap()]
     );
 }
+
+/// `catalog.providers.git` from a config file registers every matching file
+/// at start, and a restart with one file gone deletes its entity.
+#[test]
+fn git_providers_from_the_config_file_register_every_matching_file() {
+    use crate::git::{component, GitRepo};
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(dir.path(), "platform");
+    for name in ["alpha", "beta", "gamma"] {
+        repo.write(
+            &format!("services/{name}/catalog-info.yaml"),
+            &component(name, "production"),
+        );
+    }
+    repo.push("three services");
+    let file = dir.path().join("portico.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "dataDir: {}\ncatalog:\n  allowLocalRepositories: true\n  refreshInterval: 30\n  providers:\n    git:\n      - url: {}\n        branch: main\n        glob: services/*/catalog-info.yaml\n",
+            dir.path().join("data").display(),
+            repo.url()
+        ),
+    )
+    .unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    assert_eq!(config.catalog.refresh_interval, 30);
+    assert_eq!(
+        config.catalog.providers.git[0].target(),
+        format!("{}//services/*/catalog-info.yaml?ref=main", repo.url())
+    );
+    let names = |catalog: &portico_catalog::Catalog| -> Vec<String> {
+        let index = catalog.index();
+        let mut names: Vec<String> = ["alpha", "beta", "gamma"]
+            .into_iter()
+            .filter(|n| index.get(&format!("component:default/{n}")).is_some())
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    let catalog = portico_server::open_catalog(&config).unwrap();
+    assert_eq!(names(&catalog), ["alpha", "beta", "gamma"]);
+    drop(catalog);
+
+    repo.remove("services/beta/catalog-info.yaml");
+    repo.push("retire beta");
+    let catalog = portico_server::open_catalog(&config).unwrap();
+    assert_eq!(names(&catalog), ["alpha", "gamma"], "providers delete");
+    assert_eq!(catalog.locations().unwrap().len(), 1);
+}
+
+#[test]
+fn unknown_or_misspelled_catalog_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portico.yaml");
+    std::fs::write(&file, "catalog:\n  allowedHost: [github.com]\n").unwrap();
+    let err = Config::load(Some(&file)).unwrap_err().to_string();
+    assert!(err.contains("allowedHost"), "{err}");
+    std::fs::write(&file, "catalog:\n  refreshIntervalSeconds: 5\n").unwrap();
+    assert_eq!(
+        Config::load(Some(&file)).unwrap().catalog.refresh_interval,
+        5,
+        "the old key name still works"
+    );
+}

@@ -486,3 +486,62 @@ fn a_repository_served_by_git_daemon_is_read_over_git_protocol() {
         );
     }
 }
+
+#[test]
+fn nested_targets_and_placeholders_resolve_inside_the_repository_at_its_commit() {
+    let app = TestApp::spawn_full(TestDb::sqlite(), git_config(), Some(SECRET));
+    let repo = GitRepo::new(app.dir.path(), "mono");
+    repo.write(
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: mono\nspec:\n  targets:\n    - ./services/orders.yaml\n    - ./apis/*.yaml\n    - ../../../etc/passwd\n    - ./escape.yaml\n",
+    );
+    repo.write("services/orders.yaml", &component("orders", "production"));
+    repo.write(
+        "apis/orders-api.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: orders-api\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-a\n  definition:\n    $text: ../specs/orders.yaml\n",
+    );
+    repo.write("specs/orders.yaml", "openapi: 3.0.0\n");
+    repo.push("monorepo");
+    // A symlink in the repository that points outside it.
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        app.dir.path().join("mono-work/escape.yaml"),
+    )
+    .unwrap();
+    let commit = repo.push("add a link");
+
+    let target = format!("{}//catalog-info.yaml?ref=main", repo.url());
+    let r = app.post(
+        "/api/catalog/locations",
+        &json!({ "type": "git", "target": target }),
+    );
+    // The bad targets are errors, so a strict registration is refused...
+    assert_eq!(r.status, 400, "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("escape.yaml"), "{message}");
+    // ...and a lenient one (as from the config) reads what is inside.
+    let added = app
+        .catalog
+        .add_location("git", &target, portico_catalog::AddMode::Lenient)
+        .unwrap();
+    assert!(added.entities.len() >= 3, "{}", added.entities.len());
+    let orders = entity(&app, "orders").body;
+    assert_eq!(
+        orders["metadata"]["annotations"]["backstage.io/managed-by-location"],
+        format!("git:{}//services/orders.yaml?ref=main", repo.url())
+    );
+    assert_eq!(
+        orders["metadata"]["annotations"]["portico.dev/source-commit"],
+        commit
+    );
+    let api = app
+        .get("/api/catalog/entities/by-name/api/default/orders-api")
+        .body;
+    assert_eq!(api["spec"]["definition"], "openapi: 3.0.0\n");
+    // The Location naming the link fails processing, with the reason.
+    let failed = app.get("/api/catalog/entities/unprocessed/failed").body;
+    let errors = failed["entities"].to_string();
+    assert!(errors.contains("location:default/mono"), "{failed}");
+    assert!(errors.contains("escape.yaml"), "{errors}");
+    assert!(errors.contains("outside"), "the link is refused: {errors}");
+}
