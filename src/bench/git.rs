@@ -2,14 +2,13 @@
 //! each, registered as `git` locations; measures a refresh cycle over them
 //! when nothing changed, and push-to-visible latency through the webhook.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portico_catalog::read::GitCache;
 use portico_catalog::{AddMode, Catalog, CatalogConfig};
+use portico_git::serve::GitDaemon;
 use portico_git::GitOptions;
 use serde_json::json;
 
@@ -24,47 +23,6 @@ fn catalog_file(i: usize, revision: usize) -> String {
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc-{i:05}\n  description: revision {revision}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-{}\n",
         i % 40
     )
-}
-
-/// `git daemon` serving the repositories, for the `git://` variant.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_daemon(base: &Path) -> Result<(Daemon, u16), AnyError> {
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    // The daemon itself, not the `git daemon` wrapper: killing the wrapper
-    // would leave the real daemon running.
-    let exec_path = Command::new("git")
-        .arg("--exec-path")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    let exec_path = String::from_utf8_lossy(&exec_path.stdout)
-        .trim()
-        .to_string();
-    let child = Command::new(Path::new(&exec_path).join("git-daemon"))
-        .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
-        .arg(format!("--port={port}"))
-        .arg(format!("--base-path={}", base.display()))
-        .arg(base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start git daemon: {e}"))?;
-    let daemon = Daemon(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("git daemon did not start listening".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok((daemon, port))
 }
 
 pub fn run(args: &BenchArgs, count: usize) -> Result<(), AnyError> {
@@ -87,13 +45,13 @@ pub fn run(args: &BenchArgs, count: usize) -> Result<(), AnyError> {
 
     let daemon = match args.git_transport.as_str() {
         "local" => None,
-        "daemon" => Some(start_daemon(&repos)?),
+        "daemon" => Some(GitDaemon::start(&repos)?),
         other => {
             return Err(format!("--git-transport must be local or daemon, not {other}").into())
         }
     };
     let repo_url = |i: usize| match &daemon {
-        Some((_, port)) => format!("git://127.0.0.1:{port}/svc-{i:05}.git"),
+        Some(daemon) => daemon.url(&format!("svc-{i:05}.git")),
         None => format!("file://{}", repos.join(format!("svc-{i:05}.git")).display()),
     };
 

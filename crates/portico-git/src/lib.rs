@@ -15,6 +15,7 @@ mod fetch;
 mod handles;
 mod mirrors;
 mod paths;
+pub mod serve;
 mod snapshot;
 mod tree_walk;
 mod url;

@@ -1,177 +1,22 @@
-//! A minimal HTTP server in front of `git http-backend` (CGI), to fetch
-//! over the smart HTTP protocol the way forges serve it.
+//! Smart HTTP in front of `git http-backend`, from the crate's `serve` module.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::Path;
 
-pub struct HttpServer {
-    pub port: u16,
-    stop: Arc<AtomicBool>,
-}
+pub struct HttpServer(portico_git::serve::HttpGitServer);
 
 impl HttpServer {
-    /// Serves the repositories under `root`; with `slow`, responses trickle
-    /// out at about 0.8 MB/s. `None` when git has no http-backend.
+    /// `None` (after saying why) when git has no http-backend.
     pub fn start(root: &Path, slow: bool) -> Option<HttpServer> {
-        let exec_path = Command::new("git").arg("--exec-path").output().ok()?;
-        let backend = PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim())
-            .join("git-http-backend");
-        if !backend.exists() {
-            eprintln!("skipped: git http-backend is not installed");
-            return None;
-        }
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let root = root.to_path_buf();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let root = root.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(stream, &root, slow);
-                });
+        match portico_git::serve::HttpGitServer::start(root, slow) {
+            Ok(server) => Some(HttpServer(server)),
+            Err(why) => {
+                eprintln!("skipped: {why}");
+                None
             }
-        });
-        Some(HttpServer { port, stop })
+        }
     }
 
     pub fn url(&self, path: &str) -> portico_git::RepoUrl {
-        portico_git::RepoUrl::parse(&format!("http://127.0.0.1:{}/{path}", self.port)).unwrap()
+        portico_git::RepoUrl::parse(&self.0.url(path)).unwrap()
     }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-fn handle(stream: TcpStream, root: &Path, slow: bool) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("GET").to_string();
-    let target = parts.next().unwrap_or("/").to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-        }
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let mut body = Vec::new();
-    if let Some(length) = header("content-length") {
-        body.resize(length.parse().unwrap_or(0), 0);
-        reader.read_exact(&mut body)?;
-    } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size)?;
-            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
-                .unwrap_or(0);
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk)?;
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..size]);
-        }
-    }
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let mut command = Command::new("git");
-    command
-        .arg("http-backend")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_PROJECT_ROOT", root)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("REQUEST_METHOD", &method)
-        .env("PATH_INFO", path)
-        .env("QUERY_STRING", query)
-        .env("CONTENT_LENGTH", body.len().to_string())
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (name, var) in [
-        ("content-type", "CONTENT_TYPE"),
-        ("git-protocol", "HTTP_GIT_PROTOCOL"),
-        ("content-encoding", "HTTP_CONTENT_ENCODING"),
-    ] {
-        if let Some(value) = header(name) {
-            command.env(var, value);
-        }
-    }
-    let mut child = command.spawn()?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(&body)?;
-    }
-    let output = child.wait_with_output()?;
-    let out = output.stdout;
-    let split = out
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, i + 4));
-    let split = split.or_else(|| {
-        out.windows(2)
-            .position(|w| w == b"\n\n")
-            .map(|i| (i, i + 2))
-    });
-    let (head_end, body_start) = split.unwrap_or((0, 0));
-    let head = String::from_utf8_lossy(&out[..head_end]).to_string();
-    let mut status = "200 OK".to_string();
-    let mut response = Vec::new();
-    for line in head.lines() {
-        match line.split_once(':') {
-            Some((name, value)) if name.eq_ignore_ascii_case("status") => {
-                status = value.trim().to_string()
-            }
-            Some(_) => response.extend_from_slice(format!("{line}\r\n").as_bytes()),
-            None => {}
-        }
-    }
-    let content = &out[body_start..];
-    let mut stream = stream;
-    stream.write_all(
-        format!(
-            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            content.len()
-        )
-        .as_bytes(),
-    )?;
-    stream.write_all(&response)?;
-    stream.write_all(b"\r\n")?;
-    if slow {
-        for chunk in content.chunks(16 * 1024) {
-            stream.write_all(chunk)?;
-            stream.flush()?;
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    } else {
-        stream.write_all(content)?;
-    }
-    stream.flush()
 }

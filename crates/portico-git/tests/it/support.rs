@@ -1,9 +1,8 @@
 //! Repositories built with the git CLI, and a `git daemon` to fetch from.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
@@ -107,64 +106,22 @@ impl Fixture {
     }
 }
 
-/// `git daemon` serving every repository under `base`; killed on drop.
-pub struct Daemon {
-    child: Child,
-    pub port: u16,
-}
+/// `git daemon` over `base`, or `None` (after saying why) when it cannot run.
+pub struct Daemon(portico_git::serve::GitDaemon);
 
 impl Daemon {
-    /// `None` (after saying why) when `git daemon` cannot run here.
     pub fn start(base: &Path) -> Option<Daemon> {
-        // The program itself, not `git daemon`: the `git` wrapper runs it as
-        // a child, which killing the wrapper would leave behind.
-        let program = Command::new("git")
-            .args(["--exec-path"])
-            .output()
-            .ok()
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("git-daemon"))
-            .filter(|p| p.exists());
-        let Some(program) = program else {
-            eprintln!("skipped: git daemon is not installed");
-            return None;
-        };
-        let port = free_port();
-        let child = Command::new(program)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args([
-                "--reuseaddr",
-                &format!("--base-path={}", base.display()),
-                "--export-all",
-                "--listen=127.0.0.1",
-                &format!("--port={port}"),
-                base.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let daemon = Daemon { child, port };
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "git daemon did not listen on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        match portico_git::serve::GitDaemon::start(base) {
+            Ok(daemon) => Some(Daemon(daemon)),
+            Err(why) => {
+                eprintln!("skipped: {why}");
+                None
+            }
         }
-        Some(daemon)
     }
 
     pub fn url(&self, path: &str) -> portico_git::RepoUrl {
-        portico_git::RepoUrl::parse(&format!("git://127.0.0.1:{}/{path}", self.port)).unwrap()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        portico_git::RepoUrl::parse(&self.0.url(path)).unwrap()
     }
 }
 

@@ -1,12 +1,12 @@
 //! Git locations end to end: real repositories made with the git CLI in a
 //! temp dir, pushed to, and announced through the push webhook.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portico_catalog::{CatalogConfig, OrphanStrategy};
+use portico_git::serve::{GitDaemon, HttpGitServer};
 use portico_store::testing::TestDb;
 use serde_json::{json, Value};
 
@@ -389,54 +389,6 @@ fn a_glob_over_a_repository_registers_every_match_and_drops_deleted_ones() {
     }
 }
 
-/// `git daemon` serving a directory on a free port of 127.0.0.1.
-pub struct GitDaemon {
-    child: Child,
-    pub port: u16,
-}
-
-impl GitDaemon {
-    pub fn start(base: &Path) -> Option<GitDaemon> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        // The daemon itself, not the `git daemon` wrapper: killing the
-        // wrapper would leave the real daemon running.
-        let exec_path = git(base, &["--exec-path"]);
-        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
-            .args([
-                "--reuseaddr",
-                "--export-all",
-                "--listen=127.0.0.1",
-                &format!("--port={port}"),
-                &format!("--base-path={}", base.display()),
-                &base.display().to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let daemon = GitDaemon { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(daemon)
-    }
-}
-
-impl Drop for GitDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_repository_served_by_git_daemon_is_read_over_git_protocol() {
     for app in apps() {
@@ -446,11 +398,11 @@ fn a_repository_served_by_git_daemon_is_read_over_git_protocol() {
             &component("remote-svc", "experimental"),
         );
         repo.push("first");
-        let Some(daemon) = GitDaemon::start(app.dir.path()) else {
-            println!("skipped: git daemon is not available");
-            return;
+        let daemon = match GitDaemon::start(app.dir.path()) {
+            Ok(daemon) => daemon,
+            Err(why) => return println!("skipped: {why}"),
         };
-        let url = format!("git://127.0.0.1:{}/remote.git", daemon.port);
+        let url = daemon.url("remote.git");
         let r = register_git(&app, &format!("{url}//catalog-info.yaml?ref=main"));
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(
@@ -544,4 +496,46 @@ fn nested_targets_and_placeholders_resolve_inside_the_repository_at_its_commit()
     assert!(errors.contains("location:default/mono"), "{failed}");
     assert!(errors.contains("escape.yaml"), "{errors}");
     assert!(errors.contains("outside"), "the link is refused: {errors}");
+}
+
+#[test]
+fn a_url_location_on_a_forge_is_read_over_smart_http_with_view_and_edit_links() {
+    let app = TestApp::spawn_full(TestDb::sqlite(), git_config(), Some(SECRET));
+    let served = app.dir.path().join("served");
+    std::fs::create_dir_all(served.join("group")).unwrap();
+    let repo = GitRepo::new(&served.join("group"), "checkout");
+    repo.write("catalog-info.yaml", &component("checkout", "production"));
+    let commit = repo.push("first");
+    let server = match HttpGitServer::start(&served, false) {
+        Ok(server) => server,
+        Err(why) => return println!("skipped: {why}"),
+    };
+    // GitLab's file URL form on a host of our own.
+    let web = server.url("group/checkout");
+    let target = format!("{web}/-/blob/main/catalog-info.yaml");
+    let r = app.post(
+        "/api/catalog/locations",
+        &json!({ "type": "url", "target": target }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let e = entity(&app, "checkout").body;
+    let a = &e["metadata"]["annotations"];
+    assert_eq!(
+        a["backstage.io/managed-by-location"],
+        format!("url:{target}")
+    );
+    assert_eq!(
+        a["backstage.io/managed-by-origin-location"],
+        format!("url:{target}")
+    );
+    assert_eq!(a["backstage.io/view-url"], target);
+    assert_eq!(
+        a["backstage.io/edit-url"],
+        format!("{web}/-/edit/main/catalog-info.yaml")
+    );
+    assert_eq!(
+        a["backstage.io/source-location"],
+        format!("url:{web}/-/tree/main/")
+    );
+    assert_eq!(a["portico.dev/source-commit"], commit);
 }
