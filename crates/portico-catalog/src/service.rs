@@ -37,7 +37,8 @@ pub enum AddMode {
     DryRun,
     /// Registration through the API: any error refuses the whole location.
     Strict,
-    /// Locations from configuration: register what can be read, record the rest.
+    /// Locations from configuration: register what can be read, record the
+    /// rest. One registered already is made due for refresh.
     Lenient,
 }
 
@@ -222,7 +223,13 @@ impl Catalog {
                     )))
                 }
                 AddMode::Lenient => {
-                    self.refresh_location(&existing.id)?;
+                    // Made due rather than read here: a start-up with many
+                    // configured locations then refreshes them in parallel
+                    // (`refresh_due`), with claims, instead of one by one.
+                    self.store.transaction(|tx| {
+                        tx.schedule_location(&existing.id, 0)
+                            .map_err(CatalogError::from)
+                    })?;
                     let entities = self.entities_of_location(&existing.id)?;
                     return Ok(AddedLocation {
                         location: existing.clone(),

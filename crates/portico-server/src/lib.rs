@@ -115,6 +115,13 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
             }
         }
     }
+    // Configured locations registered before were made due: refresh them
+    // (in parallel) before serving, so a restart serves what is in them now.
+    match catalog.refresh_due() {
+        Ok(n) if n > 0 => tracing::info!(locations = n, "refreshed at start"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "refreshing locations at start failed"),
+    }
     Ok(catalog)
 }
 
