@@ -30,7 +30,9 @@ pub struct RefreshPolicy {
     /// on soon, leaving the rest to other replicas.
     pub batch: i64,
     /// Refreshes run in parallel: most of their time is spent waiting on
-    /// git remotes, not on this machine's CPU.
+    /// git remotes, not on this machine's CPU. Not many, though: `git
+    /// daemon` keeps only 5 connections waiting to be accepted, and a
+    /// connection beyond that waits a second for TCP to retry.
     pub workers: usize,
 }
 
@@ -42,7 +44,7 @@ impl Default for RefreshPolicy {
             max_backoff: Duration::from_secs(3600),
             claim_wait: Duration::from_secs(10),
             batch: 32,
-            workers: 8,
+            workers: 4,
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct CatalogSection {
     /// loop off.
     #[serde(alias = "refreshIntervalSeconds")]
     pub refresh_interval: u64,
+    /// Locations one replica refreshes at the same time.
+    pub refresh_workers: usize,
     /// Seconds after which a replica's claim on a location it is refreshing
     /// lapses, so that a replica that died mid-refresh does not hold it.
     pub refresh_claim_timeout: u64,
@@ -146,6 +148,7 @@ impl Default for CatalogSection {
             orphan_strategy: OrphanStrategy::default(),
             refresh_interval: 60,
             refresh_claim_timeout: 300,
+            refresh_workers: 4,
             webhook_secret: None,
             allowed_hosts: Vec::new(),
             allow_local_repositories: false,

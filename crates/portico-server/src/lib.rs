@@ -94,6 +94,7 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
         refresh: RefreshPolicy {
             interval: Duration::from_secs(section.refresh_interval.max(1)),
             claim_timeout: Duration::from_secs(section.refresh_claim_timeout.max(1)),
+            workers: section.refresh_workers.clamp(1, 64),
             ..RefreshPolicy::default()
         },
         provider_locations,
