@@ -165,6 +165,10 @@ impl Catalog {
                 }
                 ClaimOutcome::Busy { owner, until } => {
                     if Instant::now() >= deadline {
+                        // The holder may have read before what prompted this
+                        // refresh: its release makes the location due again.
+                        self.store()
+                            .transaction(|tx| tx.request_refresh(id).map_err(CatalogError::from))?;
                         return Ok(RefreshOutcome::Busy { owner, until });
                     }
                     std::thread::sleep(Duration::from_millis(25));

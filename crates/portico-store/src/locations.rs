@@ -170,7 +170,7 @@ WITH due AS MATERIALIZED (
     LIMIT $4
     FOR UPDATE SKIP LOCKED
 )
-UPDATE locations SET claimed_by = $1, claimed_until = $2
+UPDATE locations SET claimed_by = $1, claimed_until = $2, refresh_requested = FALSE
 FROM due WHERE locations.id = due.id
 RETURNING locations.id, locations.location_type, locations.target,
     locations.refresh_failures, locations.claimed_until, locations.next_refresh_at";
@@ -178,7 +178,7 @@ RETURNING locations.id, locations.location_type, locations.target,
 /// SQLite: one writer at a time, so the subselect and the update cannot interleave with
 /// another claim.
 const CLAIM_DUE_SQLITE: &str = "\
-UPDATE locations SET claimed_by = ?1, claimed_until = ?2
+UPDATE locations SET claimed_by = ?1, claimed_until = ?2, refresh_requested = FALSE
 WHERE id IN (
     SELECT id FROM locations
     WHERE next_refresh_at <= ?3 AND (claimed_by IS NULL OR claimed_until < ?3)
@@ -190,14 +190,27 @@ RETURNING id, location_type, target, refresh_failures, claimed_until, next_refre
 /// Claims one location unless another owner's claim is live. On PostgreSQL a concurrent
 /// claim of the same row makes this wait for that transaction and re-check the condition.
 const CLAIM_ONE_PG: &str = "\
-UPDATE locations SET claimed_by = $1, claimed_until = $2
+UPDATE locations SET claimed_by = $1, claimed_until = $2, refresh_requested = FALSE
 WHERE id = $4 AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until < $3)
 RETURNING id, location_type, target, refresh_failures, claimed_until, next_refresh_at";
 
 const CLAIM_ONE_SQLITE: &str = "\
-UPDATE locations SET claimed_by = ?1, claimed_until = ?2
+UPDATE locations SET claimed_by = ?1, claimed_until = ?2, refresh_requested = FALSE
 WHERE id = ?4 AND (claimed_by IS NULL OR claimed_by = ?1 OR claimed_until < ?3)
 RETURNING id, location_type, target, refresh_failures, claimed_until, next_refresh_at";
+
+/// Ends a claim; a refresh requested while it was held makes the location due at once.
+const RELEASE_PG: &str = "\
+UPDATE locations SET claimed_by = NULL, claimed_until = NULL,
+    next_refresh_at = CASE WHEN refresh_requested THEN 0 ELSE $3 END,
+    refresh_failures = $4, refresh_requested = FALSE
+WHERE id = $1 AND claimed_by = $2";
+
+const RELEASE_SQLITE: &str = "\
+UPDATE locations SET claimed_by = NULL, claimed_until = NULL,
+    next_refresh_at = CASE WHEN refresh_requested THEN 0 ELSE ?3 END,
+    refresh_failures = ?4, refresh_requested = FALSE
+WHERE id = ?1 AND claimed_by = ?2";
 
 /// How often `claim_location` retries when the claim it found in the way was released
 /// between its two statements. Each retry needs another claimer to get in between.
@@ -295,19 +308,31 @@ impl Tx<'_> {
         next_refresh_at: i64,
         refresh_failures: i32,
     ) -> Result<bool, StoreError> {
-        let released = db_run!(self, |conn| diesel::update(
-            locations::table
-                .find(id)
-                .filter(locations::claimed_by.eq(owner))
-        )
-        .set((
-            locations::claimed_by.eq(None::<String>),
-            locations::claimed_until.eq(None::<i64>),
-            locations::next_refresh_at.eq(next_refresh_at),
-            locations::refresh_failures.eq(refresh_failures),
-        ))
-        .execute(conn))?;
+        let sql = match self.backend() {
+            Backend::Sqlite => RELEASE_SQLITE,
+            Backend::Postgres => RELEASE_PG,
+        };
+        let released = db_run!(self, |conn| diesel::sql_query(sql)
+            .bind::<Text, _>(id)
+            .bind::<Text, _>(owner)
+            .bind::<BigInt, _>(next_refresh_at)
+            .bind::<Integer, _>(refresh_failures)
+            .execute(conn))?;
         Ok(released > 0)
+    }
+
+    /// Asks for location `id` to be refreshed as soon as possible: due now, and, if a
+    /// claim is held on it, due again as soon as that claim is released (the holder may
+    /// have read the repository before whatever prompted this). An unknown id changes
+    /// nothing.
+    pub fn request_refresh(&mut self, id: &str) -> Result<(), StoreError> {
+        db_run!(self, |conn| diesel::update(locations::table.find(id))
+            .set((
+                locations::next_refresh_at.eq(0),
+                locations::refresh_requested.eq(true),
+            ))
+            .execute(conn))?;
+        Ok(())
     }
 
     /// Sets when location `id` is next due, whoever holds it: after registration, or 0 (or

@@ -44,6 +44,7 @@ diesel::table! {
         refresh_failures -> Integer,
         claimed_by -> Nullable<Text>,
         claimed_until -> Nullable<BigInt>,
+        refresh_requested -> Bool,
     }
 }
 

@@ -6,4 +6,7 @@ ALTER TABLE locations ADD COLUMN next_refresh_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE locations ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE locations ADD COLUMN claimed_by TEXT;
 ALTER TABLE locations ADD COLUMN claimed_until BIGINT;
+-- Set when a refresh is asked for while another replica holds the claim: its release then
+-- makes the location due at once (it may have read before a push).
+ALTER TABLE locations ADD COLUMN refresh_requested BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX locations_next_refresh_at_idx ON locations (next_refresh_at);

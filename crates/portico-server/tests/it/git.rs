@@ -539,3 +539,49 @@ fn a_url_location_on_a_forge_is_read_over_smart_http_with_view_and_edit_links() 
     );
     assert_eq!(a["portico.dev/source-commit"], commit);
 }
+
+#[test]
+fn a_push_for_a_location_another_replica_is_refreshing_is_queued_for_right_after() {
+    for db in TestDb::all() {
+        let mut config = git_config();
+        config.refresh.claim_wait = Duration::from_millis(200);
+        let app = TestApp::spawn_full(db, config, Some(SECRET));
+        let repo = GitRepo::new(app.dir.path(), "busy");
+        repo.write("catalog-info.yaml", &component("busy", "experimental"));
+        repo.push("first");
+        let target = format!("{}//catalog-info.yaml?ref=main", repo.url());
+        let id = register_git(&app, &target).body["location"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let store = app.catalog.store();
+        // Another replica holds the location (it may have read before the push).
+        let now = portico_store::now_ms();
+        store
+            .transaction(|tx| tx.claim_location(&id, "other-replica", now, 60_000))
+            .unwrap();
+        repo.write("catalog-info.yaml", &component("busy", "production"));
+        repo.push("second");
+        let hook = push_hook(&app, &repo, SECRET);
+        assert_eq!(hook.status, 200, "{}", hook.body);
+        assert_eq!(hook.body["refreshed"][0]["result"]["status"], "queued");
+        assert_eq!(
+            entity(&app, "busy").body["spec"]["lifecycle"],
+            "experimental"
+        );
+
+        // When that replica is done, the location is due at once, not in an interval.
+        let released = store
+            .transaction(|tx| tx.release_location(&id, "other-replica", now + 60_000, 0))
+            .unwrap();
+        assert!(released);
+        let due = store
+            .read(|tx| tx.location_schedule(&id))
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(due, 0);
+        assert_eq!(app.catalog.refresh_due().unwrap(), 1);
+        assert_eq!(entity(&app, "busy").body["spec"]["lifecycle"], "production");
+    }
+}

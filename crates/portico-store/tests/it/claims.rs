@@ -457,3 +457,32 @@ fn a_database_from_before_refresh_scheduling_is_upgraded_on_open() {
         );
     }
 }
+
+#[test]
+fn a_refresh_requested_while_claimed_makes_the_location_due_on_release() {
+    for db in TestDb::all() {
+        let store = db.store();
+        insert(store, &["a"]);
+        let now = now_ms();
+        assert_eq!(ids(&claim_due(store, "replica-1", now, 10)), ["a"]);
+        // A webhook on another replica finds it busy and asks for a refresh.
+        assert!(matches!(
+            claim(store, "a", "replica-2", now),
+            ClaimOutcome::Busy { .. }
+        ));
+        store.transaction(|tx| tx.request_refresh("a")).unwrap();
+        // The holder's release must not push it a whole interval away.
+        assert!(release(store, "a", "replica-1", now + 60_000, 0));
+        assert_eq!(schedule(store, "a"), Some((0, 0, None, None)));
+
+        // The request is used up by the next claim: that release schedules normally.
+        assert_eq!(ids(&claim_due(store, "replica-2", now, 10)), ["a"]);
+        assert!(release(store, "a", "replica-2", now + 60_000, 0));
+        assert_eq!(schedule(store, "a"), Some((now + 60_000, 0, None, None)));
+
+        // Asked for while free: due at once.
+        store.transaction(|tx| tx.request_refresh("a")).unwrap();
+        assert_eq!(ids(&claim_due(store, "replica-1", now, 10)), ["a"]);
+        store.transaction(|tx| tx.request_refresh("nope")).unwrap();
+    }
+}

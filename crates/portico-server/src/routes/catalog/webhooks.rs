@@ -50,7 +50,12 @@ pub async fn git_push(
                     json!({ "status": "failed", "message": message })
                 }
                 Ok(RefreshOutcome::Busy { owner, .. }) => {
-                    json!({ "status": "busy", "message": format!("being refreshed by {owner}") })
+                    json!({
+                        "status": "queued",
+                        "message": format!(
+                            "being refreshed by {owner}; it is refreshed again as soon as that finishes"
+                        )
+                    })
                 }
                 Err(e) => json!({ "status": "failed", "message": e.to_string() }),
             };
