@@ -1,7 +1,7 @@
 //! `analyze-location` and `validate-entity`: answering "what would this
 //! register?" and "is this entity valid?" without storing anything.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use portico_model::{derive_relations, validate_entity as validate_model};
 use serde::Serialize;
@@ -64,6 +64,9 @@ impl Catalog {
                 "catalogFilename '{filename}' must be a plain file name"
             )));
         }
+        if matches!(location_type, "url" | "git") {
+            return self.analyze_repository(location_type, target, filename);
+        }
         // Refuse paths outside the allowed roots before looking at them, so the
         // answer reveals nothing about what exists there.
         let opts = &self.config().read;
@@ -83,9 +86,13 @@ impl Catalog {
             } else {
                 path.parent().unwrap_or(path)
             };
+            let base = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             return Ok(AnalyzeResult {
                 existing_entity_files: Vec::new(),
-                generate_entities: vec![suggest_component(dir)],
+                generate_entities: vec![suggest_component(&base)],
             });
         }
         let spec = normalize_spec(location_type, &file.to_string_lossy(), &self.config().read)?;
@@ -117,12 +124,9 @@ impl Catalog {
     }
 }
 
-fn suggest_component(dir: &Path) -> GeneratedEntity {
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = sanitize_name(&base);
+/// A Component named after a directory or repository, for the user to complete.
+pub(crate) fn suggest_component(base: &str) -> GeneratedEntity {
+    let name = sanitize_name(base);
     GeneratedEntity {
         entity: json!({
             "apiVersion": "backstage.io/v1alpha1",

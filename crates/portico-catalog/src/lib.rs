@@ -2,6 +2,7 @@
 //! store, stitching final entities, and the refresh loop.
 
 mod analyze;
+mod analyze_repo;
 mod changeset;
 mod commit;
 mod error;

@@ -585,3 +585,57 @@ fn a_push_for_a_location_another_replica_is_refreshing_is_queued_for_right_after
         assert_eq!(entity(&app, "busy").body["spec"]["lifecycle"], "production");
     }
 }
+
+#[test]
+fn analyze_location_looks_into_repositories_by_forge_url_or_git_target() {
+    let app = TestApp::spawn_full(TestDb::sqlite(), git_config(), Some(SECRET));
+    let served = app.dir.path().join("served");
+    std::fs::create_dir_all(served.join("group")).unwrap();
+    let with_file = GitRepo::new(&served.join("group"), "ledger");
+    with_file.write("catalog-info.yaml", &component("ledger", "production"));
+    with_file.push("first");
+    let without = GitRepo::new(&served.join("group"), "fresh-idea");
+    without.write("README.md", "no catalog file yet\n");
+    without.push("first");
+    let server = match HttpGitServer::start(&served, false) {
+        Ok(server) => server,
+        Err(why) => return println!("skipped: {why}"),
+    };
+    let analyze = |location_type: &str, target: &str| {
+        app.post(
+            "/api/catalog/analyze-location",
+            &json!({ "location": { "type": location_type, "target": target } }),
+        )
+    };
+
+    // A forge directory URL: the catalog file in it, and where to register it.
+    let web = server.url("group/ledger");
+    let r = analyze("url", &format!("{web}/-/tree/main"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let files = r.body["existingEntityFiles"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{}", r.body);
+    assert_eq!(files[0]["entity"]["metadata"]["name"], "ledger");
+    assert_eq!(files[0]["isRegistered"], false);
+    let location = files[0]["location"].clone();
+    assert_eq!(
+        location,
+        json!({ "type": "url", "target": format!("{web}/-/blob/main/catalog-info.yaml") })
+    );
+    // Registering what it suggests works, and is then reported as registered.
+    let reg = app.post("/api/catalog/locations", &location);
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    let r = analyze("url", &format!("{web}/-/tree/main"));
+    assert_eq!(r.body["existingEntityFiles"][0]["isRegistered"], true);
+
+    // No catalog file: a Component named after the repository is suggested.
+    let r = analyze("git", &format!("{}?ref=main", without.url()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["existingEntityFiles"], json!([]));
+    assert_eq!(
+        r.body["generateEntities"][0]["entity"]["metadata"]["name"],
+        "fresh-idea"
+    );
+    // Hosts not allowed are refused before anything is fetched.
+    let r = analyze("url", "https://github.com/acme/payments");
+    assert_error(&r, 403, "NotAllowedError", "github.com");
+}
