@@ -445,6 +445,32 @@ impl Catalog {
         Ok(())
     }
 
+    /// Makes the configuration file's list the truth for the locations it
+    /// registers: those in `listed` (ids) are marked as registered by the
+    /// configuration, and the ones it registered before but no longer lists
+    /// are deleted, with their entities. Returns the deleted ids.
+    pub fn retain_config_locations(&self, listed: &[String]) -> Result<Vec<String>, CatalogError> {
+        let previous = self.store.transaction(|tx| {
+            for id in listed {
+                tx.set_registered_by(id, "config")?;
+            }
+            tx.locations_registered_by("config")
+                .map_err(CatalogError::from)
+        })?;
+        let mut deleted = Vec::new();
+        for location in previous {
+            if !listed.contains(&location.id) {
+                self.delete_location(&location.id)?;
+                tracing::info!(
+                    target = %location.target,
+                    "location removed from the configuration: unregistered"
+                );
+                deleted.push(location.id);
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Deletes one entity. Like Backstage, it comes back on its location's
     /// next refresh if the location still emits it.
     pub fn delete_entity_by_uid(&self, uid: &str) -> Result<(), CatalogError> {

@@ -104,17 +104,33 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
         location_type: "git".to_string(),
         target: p.target(),
     });
+    let mut listed = Vec::new();
+    let mut all_registered = true;
     for loc in section.locations.iter().cloned().chain(providers) {
         match catalog.add_location(&loc.location_type, &loc.target, AddMode::Lenient) {
-            Ok(added) => tracing::info!(
-                target = %added.location.target,
-                entities = added.entities.len(),
-                "configured location loaded"
-            ),
+            Ok(added) => {
+                tracing::info!(
+                    target = %added.location.target,
+                    entities = added.entities.len(),
+                    "configured location loaded"
+                );
+                listed.push(added.location.id);
+            }
             Err(e) => {
+                all_registered = false;
                 tracing::error!(target = %loc.target, error = %e, "configured location failed")
             }
         }
+    }
+    // Locations the configuration no longer lists go, unless some listed
+    // one could not be registered: then what "no longer listed" means is
+    // not certain, and nothing is removed.
+    if all_registered {
+        if let Err(e) = catalog.retain_config_locations(&listed) {
+            tracing::error!(error = %e, "removing locations no longer configured failed");
+        }
+    } else {
+        tracing::warn!("a configured location failed; locations no longer configured are kept");
     }
     // Configured locations registered before were made due: refresh them
     // (in parallel) before serving, so a restart serves what is in them now.

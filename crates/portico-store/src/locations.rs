@@ -321,6 +321,28 @@ impl Tx<'_> {
         Ok(released > 0)
     }
 
+    /// Records who registered location `id`: `"config"` (the configuration file) or
+    /// `"api"`. An unknown id changes nothing.
+    pub fn set_registered_by(&mut self, id: &str, registered_by: &str) -> Result<(), StoreError> {
+        db_run!(self, |conn| diesel::update(locations::table.find(id))
+            .set(locations::registered_by.eq(registered_by))
+            .execute(conn))?;
+        Ok(())
+    }
+
+    /// Locations registered by `registered_by`, oldest first.
+    pub fn locations_registered_by(
+        &mut self,
+        registered_by: &str,
+    ) -> Result<Vec<LocationRow>, StoreError> {
+        let rows = db_run!(self, |conn| locations::table
+            .filter(locations::registered_by.eq(registered_by))
+            .order((locations::created_at.asc(), locations::id.asc()))
+            .select(LocationRow::as_select())
+            .load(conn))?;
+        Ok(rows)
+    }
+
     /// Asks for location `id` to be refreshed as soon as possible: due now, and, if a
     /// claim is held on it, due again as soon as that claim is released (the holder may
     /// have read the repository before whatever prompted this). An unknown id changes

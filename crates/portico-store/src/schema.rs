@@ -45,6 +45,7 @@ diesel::table! {
         claimed_by -> Nullable<Text>,
         claimed_until -> Nullable<BigInt>,
         refresh_requested -> Bool,
+        registered_by -> Text,
     }
 }
 

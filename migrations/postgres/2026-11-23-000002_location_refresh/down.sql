@@ -1,5 +1,6 @@
 DROP INDEX locations_next_refresh_at_idx;
 ALTER TABLE locations
+    DROP COLUMN registered_by,
     DROP COLUMN refresh_requested,
     DROP COLUMN claimed_until,
     DROP COLUMN claimed_by,

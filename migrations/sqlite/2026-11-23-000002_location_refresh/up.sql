@@ -9,4 +9,7 @@ ALTER TABLE locations ADD COLUMN claimed_until BIGINT;
 -- Set when a refresh is asked for while another replica holds the claim: its release then
 -- makes the location due at once (it may have read before a push).
 ALTER TABLE locations ADD COLUMN refresh_requested BOOLEAN NOT NULL DEFAULT FALSE;
+-- 'config' for locations the configuration file lists (providers included): they go when
+-- the configuration stops listing them. 'api' for the rest.
+ALTER TABLE locations ADD COLUMN registered_by TEXT NOT NULL DEFAULT 'api';
 CREATE INDEX locations_next_refresh_at_idx ON locations (next_refresh_at);

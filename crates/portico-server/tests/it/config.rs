@@ -84,6 +84,28 @@ fn git_providers_from_the_config_file_register_every_matching_file() {
     let catalog = portico_server::open_catalog(&config).unwrap();
     assert_eq!(names(&catalog), ["alpha", "gamma"], "providers delete");
     assert_eq!(catalog.locations().unwrap().len(), 1);
+    // A location registered through the API is not the configuration's.
+    let extra = dir.path().join("data/extra.yaml");
+    std::fs::write(&extra, component("delta", "production")).unwrap();
+    catalog
+        .add_location(
+            "file",
+            &extra.to_string_lossy(),
+            portico_catalog::AddMode::Strict,
+        )
+        .unwrap();
+    drop(catalog);
+
+    // The provider removed from the configuration: its location and
+    // entities go at the next start; the API's location stays.
+    let mut config = config;
+    config.catalog.providers.git.clear();
+    let catalog = portico_server::open_catalog(&config).unwrap();
+    assert_eq!(names(&catalog), Vec::<String>::new());
+    let locations = catalog.locations().unwrap();
+    assert_eq!(locations.len(), 1, "{locations:?}");
+    assert_eq!(locations[0].location_type, "file");
+    assert!(catalog.index().get("component:default/delta").is_some());
 }
 
 #[test]

@@ -486,3 +486,28 @@ fn a_refresh_requested_while_claimed_makes_the_location_due_on_release() {
         store.transaction(|tx| tx.request_refresh("nope")).unwrap();
     }
 }
+
+#[test]
+fn locations_remember_who_registered_them() {
+    for db in TestDb::all() {
+        let store = db.store();
+        insert(store, &["a", "b", "c"]);
+        store
+            .transaction(|tx| -> Result<(), StoreError> {
+                tx.set_registered_by("b", "config")?;
+                tx.set_registered_by("c", "config")?;
+                tx.set_registered_by("missing", "config")
+            })
+            .unwrap();
+        let by = |who: &str| -> Vec<String> {
+            store
+                .read(|tx| tx.locations_registered_by(who))
+                .unwrap()
+                .into_iter()
+                .map(|l| l.id)
+                .collect()
+        };
+        assert_eq!(by("config"), ["b", "c"]);
+        assert_eq!(by("api"), ["a"], "the default");
+    }
+}
