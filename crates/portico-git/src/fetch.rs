@@ -38,6 +38,8 @@ pub(crate) struct Job {
     pub reference: Option<String>,
     pub timeout: Duration,
     pub max_bytes: u64,
+    /// For HTTP(S) remotes that ask for an account.
+    pub credential: Option<crate::Credential>,
 }
 
 #[derive(Default)]
@@ -118,11 +120,30 @@ fn resolve_remote(
         url: url.to_string(),
         reference: job.reference.clone().unwrap_or_else(|| "HEAD".to_string()),
     };
+    // Set when the remote asks for an account, to say so plainly.
+    let asked_for_account = Arc::new(AtomicBool::new(false));
     let failed = |e: &gix::Error| {
+        let host = url.host().unwrap_or_default();
         if shared.too_large.load(Ordering::SeqCst) {
             GitError::TooLarge {
                 url: url.to_string(),
                 limit: job.max_bytes,
+            }
+        } else if asked_for_account.load(Ordering::SeqCst) {
+            let message = match &job.credential {
+                None => format!(
+                    "it asks for an account, and none is configured for host {host} \
+                     (catalog.gitCredentials)"
+                ),
+                Some(_) => format!(
+                    "it refused the account configured for host {host} \
+                     (catalog.gitCredentials): {}",
+                    chain(e)
+                ),
+            };
+            GitError::Unreachable {
+                url: url.to_string(),
+                message,
             }
         } else {
             GitError::Unreachable {
@@ -143,10 +164,33 @@ fn resolve_remote(
         remote.to_connection_with_transport(transport)
     } else {
         let connection = remote.connect(Direction::Fetch).map_err(|e| failed(&e))?;
-        match http_options(&repo, url, job.timeout) {
+        let connection = match http_options(&repo, url, job.timeout) {
             Some(options) => connection.with_transport_options(options),
             None => connection,
-        }
+        };
+        // No credential helper is run and nobody is prompted (a server may
+        // well have a terminal, and a prompt would hang the refresh): the
+        // account comes from Portico's configuration or not at all.
+        let credential = job.credential.clone();
+        let asked = Arc::clone(&asked_for_account);
+        connection.with_credentials(move |action| match (action, &credential) {
+            (gix::credentials::helper::Action::Get(_), None) => {
+                asked.store(true, Ordering::SeqCst);
+                Ok(None)
+            }
+            (gix::credentials::helper::Action::Get(context), Some(credential)) => {
+                asked.store(true, Ordering::SeqCst);
+                Ok(Some(gix::credentials::protocol::Outcome {
+                    identity: gix::sec::identity::Account {
+                        username: credential.username.clone(),
+                        password: credential.token.clone(),
+                        oauth_refresh_token: None,
+                    },
+                    next: context.into(),
+                }))
+            }
+            _ => Ok(None),
+        })
     };
     let prepare = connection
         .prepare_fetch(gix::progress::Discard, Default::default())

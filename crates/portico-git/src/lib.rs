@@ -38,6 +38,30 @@ pub struct GitOptions {
     pub fetch_timeout: Duration,
     /// Pack bytes received per fetch.
     pub max_fetch_bytes: u64,
+    /// Accounts for private repositories over HTTPS, by host.
+    pub credentials: Vec<Credential>,
+}
+
+/// A user name and token (or password) for the HTTP(S) repositories of one
+/// host: what a forge's personal or app access token needs. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Host name, without scheme or port, e.g. `github.com`.
+    pub host: String,
+    /// GitHub accepts any name with a token (`x-access-token` for app
+    /// tokens), GitLab wants `oauth2` or the token's user.
+    pub username: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for GitOptions {
@@ -46,6 +70,7 @@ impl Default for GitOptions {
             cache_dir: PathBuf::from("data/git"),
             fetch_timeout: Duration::from_secs(120),
             max_fetch_bytes: 1 << 30,
+            credentials: Vec::new(),
         }
     }
 }

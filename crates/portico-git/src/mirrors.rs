@@ -94,6 +94,13 @@ impl GitMirrors {
                 reference: reference.map(str::to_string),
                 timeout: self.opts.fetch_timeout,
                 max_bytes: self.opts.max_fetch_bytes,
+                credential: url.host().and_then(|host| {
+                    self.opts
+                        .credentials
+                        .iter()
+                        .find(|c| c.host.eq_ignore_ascii_case(host))
+                        .cloned()
+                }),
             },
             lock,
         )

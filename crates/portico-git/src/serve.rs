@@ -96,6 +96,25 @@ impl HttpGitServer {
     /// With `slow`, responses trickle out at about 0.8 MB/s (for testing
     /// fetch limits).
     pub fn start(root: &Path, slow: bool) -> Result<HttpGitServer, String> {
+        Self::serve(root, slow, None)
+    }
+
+    /// Like `start`, but every request must carry this account (HTTP Basic),
+    /// as a private repository on a forge does; others get 401.
+    pub fn start_private(
+        root: &Path,
+        username: &str,
+        token: &str,
+    ) -> Result<HttpGitServer, String> {
+        use base64::Engine as _;
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{token}"))
+        );
+        Self::serve(root, false, Some(expected))
+    }
+
+    fn serve(root: &Path, slow: bool, auth: Option<String>) -> Result<HttpGitServer, String> {
         let backend = git_program("git-http-backend")?;
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen: {e}"))?;
@@ -114,8 +133,9 @@ impl HttpGitServer {
                 let Ok(stream) = stream else { continue };
                 let root = root.clone();
                 let backend = backend.clone();
+                let auth = auth.clone();
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &backend, &root, slow);
+                    let _ = handle(stream, &backend, &root, slow, auth.as_deref());
                 });
             }
         });
@@ -139,7 +159,13 @@ impl Drop for HttpGitServer {
     }
 }
 
-fn handle(stream: TcpStream, backend: &Path, root: &Path, slow: bool) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    backend: &Path,
+    root: &Path,
+    slow: bool,
+    auth: Option<&str>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -180,6 +206,15 @@ fn handle(stream: TcpStream, backend: &Path, root: &Path, slow: bool) -> std::io
                 break;
             }
             body.extend_from_slice(&chunk[..size]);
+        }
+    }
+    if let Some(expected) = auth {
+        if header("authorization").as_deref() != Some(expected) {
+            let mut stream = stream;
+            stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )?;
+            return stream.flush();
         }
     }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));

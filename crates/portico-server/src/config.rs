@@ -12,6 +12,8 @@ pub enum ConfigError {
     Read { path: String, message: String },
     #[error("invalid config file {path}: {message}")]
     Parse { path: String, message: String },
+    #[error("invalid config {key}: {message}")]
+    Invalid { key: String, message: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +67,8 @@ pub struct CatalogSection {
     pub git_fetch_timeout: u64,
     /// Largest pack a fetch may receive, in bytes.
     pub git_max_fetch_bytes: u64,
+    /// Accounts for private repositories over HTTPS, one per host.
+    pub git_credentials: Vec<GitCredentialConfig>,
     pub providers: ProvidersConfig,
     /// How often the in-memory index follows other replicas' writes.
     pub sync_interval_millis: u64,
@@ -74,6 +78,66 @@ pub struct CatalogSection {
     /// example catalog's directory and `dataDir`. Locations listed in this
     /// file are trusted: their directories are added.
     pub file_location_roots: Option<Vec<PathBuf>>,
+}
+
+/// `{ host, username?, token | tokenEnv }`: the token itself, or the name of
+/// the environment variable that holds it (keeps it out of the file).
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GitCredentialConfig {
+    pub host: String,
+    #[serde(default = "default_git_username")]
+    pub username: String,
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+}
+
+fn default_git_username() -> String {
+    // GitHub takes any user name with a token; this one also works for
+    // GitHub App installation tokens.
+    "x-access-token".to_string()
+}
+
+impl std::fmt::Debug for GitCredentialConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitCredentialConfig")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_env", &self.token_env)
+            .finish()
+    }
+}
+
+impl GitCredentialConfig {
+    /// The credential, with its token read from the environment if so
+    /// configured.
+    pub fn resolve(&self) -> Result<portico_git::Credential, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            key: "catalog.gitCredentials".to_string(),
+            message,
+        };
+        let token = match (&self.token, &self.token_env) {
+            (Some(token), None) => token.clone(),
+            (None, Some(var)) => std::env::var(var).map_err(|_| {
+                invalid(format!(
+                    "the token for host {} is to come from ${var}, which is not set",
+                    self.host
+                ))
+            })?,
+            _ => {
+                return Err(invalid(format!(
+                    "host {} needs exactly one of token and tokenEnv",
+                    self.host
+                )))
+            }
+        };
+        Ok(portico_git::Credential {
+            host: self.host.to_ascii_lowercase(),
+            username: self.username.clone(),
+            token,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -154,6 +218,7 @@ impl Default for CatalogSection {
             allow_local_repositories: false,
             git_fetch_timeout: 120,
             git_max_fetch_bytes: 1 << 30,
+            git_credentials: Vec::new(),
             providers: ProvidersConfig::default(),
             sync_interval_millis: 2_000,
             max_file_bytes: portico_catalog::read::ReadOptions::default().max_file_bytes,

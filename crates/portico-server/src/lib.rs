@@ -49,6 +49,8 @@ pub enum StartError {
     Store(#[from] portico_store::StoreError),
     #[error(transparent)]
     Catalog(#[from] portico_catalog::CatalogError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -72,6 +74,11 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
         cache_dir: config.data_dir.join("git"),
         fetch_timeout: Duration::from_secs(section.git_fetch_timeout.max(1)),
         max_fetch_bytes: section.git_max_fetch_bytes,
+        credentials: section
+            .git_credentials
+            .iter()
+            .map(config::GitCredentialConfig::resolve)
+            .collect::<Result<_, _>>()?,
     });
     let read = ReadOptions {
         max_file_bytes: section.max_file_bytes,

@@ -347,3 +347,60 @@ fn a_slow_http_fetch_is_stopped_as_soon_as_the_pack_passes_the_limit() {
         "no partial pack left"
     );
 }
+
+#[test]
+fn private_repositories_over_http_need_the_configured_account() {
+    let fx = Fixture::in_dir(tempfile::tempdir().unwrap(), "repo.git");
+    let first = fx.commit(&[("catalog-info.yaml", b"one")], "first");
+    let server =
+        match portico_git::serve::HttpGitServer::start_private(fx.dir.path(), "bot", "s3cr3t") {
+            Ok(server) => server,
+            Err(why) => return eprintln!("skipped: {why}"),
+        };
+    let url = portico_git::RepoUrl::parse(&server.url("repo.git")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    // No account: refused, with the server's reason, and nothing is prompted for.
+    let err = mirrors(cache.path()).resolve(&url, None).unwrap_err();
+    assert!(
+        matches!(&err, portico_git::GitError::Unreachable { message, .. }
+            if message.contains("none is configured for host 127.0.0.1")),
+        "{err}"
+    );
+    let with = |host: &str, token: &str| {
+        portico_git::GitMirrors::new(portico_git::GitOptions {
+            cache_dir: cache.path().to_path_buf(),
+            credentials: vec![portico_git::Credential {
+                host: host.to_string(),
+                username: "bot".to_string(),
+                token: token.to_string(),
+            }],
+            ..portico_git::GitOptions::default()
+        })
+    };
+    // A token for another host is not offered.
+    let err = with("github.com", "s3cr3t")
+        .resolve(&url, None)
+        .unwrap_err();
+    assert!(err.to_string().contains("none is configured"), "{err}");
+    // The host's account is offered, but never over plain HTTP, where anyone
+    // on the way could read it (the accepted path needs HTTPS, which this
+    // test has no server for).
+    let err = with("127.0.0.1", "s3cr3t").resolve(&url, None).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("clear text"), "{message}");
+    assert!(
+        !message.contains("s3cr3t"),
+        "the token is not shown: {message}"
+    );
+    assert_eq!(first.len(), 40);
+    let shown = format!(
+        "{:?}",
+        portico_git::Credential {
+            host: "h".into(),
+            username: "u".into(),
+            token: "s3cr3t".into(),
+        }
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}

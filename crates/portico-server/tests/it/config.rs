@@ -122,3 +122,41 @@ fn unknown_or_misspelled_catalog_keys_are_refused() {
         "the old key name still works"
     );
 }
+
+#[test]
+fn git_credentials_take_a_token_or_an_environment_variable_and_never_print_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portico.yaml");
+    std::fs::write(
+        &file,
+        "catalog:\n  gitCredentials:\n    - host: GitHub.com\n      token: ghp_inline\n    - host: gitlab.example.com\n      username: oauth2\n      tokenEnv: PORTICO_TEST_GITLAB_TOKEN_UNSET\n",
+    )
+    .unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    let github = config.catalog.git_credentials[0].resolve().unwrap();
+    assert_eq!(
+        (
+            github.host.as_str(),
+            github.username.as_str(),
+            github.token.as_str()
+        ),
+        ("github.com", "x-access-token", "ghp_inline")
+    );
+    assert!(!format!("{config:?}").contains("ghp_inline"), "redacted");
+    let err = config.catalog.git_credentials[1]
+        .resolve()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PORTICO_TEST_GITLAB_TOKEN_UNSET") && err.contains("not set"),
+        "{err}"
+    );
+    // Serving refuses to start with a credential it cannot resolve.
+    let mut config = config;
+    config.data_dir = dir.path().join("data");
+    let err = portico_server::open_catalog(&config)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("gitCredentials"), "{err}");
+}
