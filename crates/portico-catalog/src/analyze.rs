@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::CatalogError;
-use crate::read::read_location;
+use crate::read::{read_location, LocationRead, ProcessedEntity};
 use crate::service::{check_resolved, confined_path, normalize_spec, Catalog};
 
 pub const DEFAULT_CATALOG_FILENAME: &str = "catalog-info.yaml";
@@ -101,27 +101,35 @@ impl Catalog {
             .read(|tx| tx.location_by_target(&spec.location_type, &spec.target))?
             .is_some();
         let read = read_location(&spec, &self.config().read)?;
-        let existing_entity_files = read
-            .entities
-            .iter()
-            .filter(|pe| pe.parent_ref.is_some())
-            .filter_map(|pe| {
-                let entity = serde_json::to_value(pe.entity.as_ref()?).ok()?;
-                Some(ExistingEntityFile {
-                    location: LocationRef {
-                        location_type: spec.location_type.clone(),
-                        target: pe.file.clone(),
-                    },
-                    is_registered,
-                    entity,
-                })
-            })
-            .collect();
+        let existing_entity_files = existing_entity_files(&read, is_registered, |pe| LocationRef {
+            location_type: spec.location_type.clone(),
+            target: pe.file.clone(),
+        });
         Ok(AnalyzeResult {
             existing_entity_files,
             generate_entities: Vec::new(),
         })
     }
+}
+
+/// The valid entities of a read, each with the location to register it by;
+/// the generated Location entity standing for the read itself is left out.
+pub(crate) fn existing_entity_files(
+    read: &LocationRead,
+    is_registered: bool,
+    location: impl Fn(&ProcessedEntity) -> LocationRef,
+) -> Vec<ExistingEntityFile> {
+    read.entities
+        .iter()
+        .filter(|pe| pe.parent_ref.is_some())
+        .filter_map(|pe| {
+            Some(ExistingEntityFile {
+                location: location(pe),
+                is_registered,
+                entity: serde_json::to_value(pe.entity.as_ref()?).ok()?,
+            })
+        })
+        .collect()
 }
 
 /// A Component named after a directory or repository, for the user to complete.

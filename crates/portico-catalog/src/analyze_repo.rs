@@ -5,7 +5,7 @@
 
 use portico_forge::HostedFile;
 
-use crate::analyze::{suggest_component, AnalyzeResult, ExistingEntityFile, LocationRef};
+use crate::analyze::{existing_entity_files, suggest_component, AnalyzeResult, LocationRef};
 use crate::error::CatalogError;
 use crate::read::{read_location, GitTarget, ReadError, DEFAULT_CATALOG_PATH};
 use crate::service::{normalize_spec, Catalog};
@@ -46,18 +46,8 @@ impl Catalog {
                     || tx.location_by_target("git", &spec.target)?.is_some(),
             )
         })?;
-        let existing_entity_files = read
-            .entities
-            .iter()
-            .filter(|pe| pe.parent_ref.is_some())
-            .filter_map(|pe| {
-                Some(ExistingEntityFile {
-                    location: location.clone(),
-                    is_registered,
-                    entity: serde_json::to_value(pe.entity.as_ref()?).ok()?,
-                })
-            })
-            .collect();
+        let existing_entity_files =
+            existing_entity_files(&read, is_registered, |_| location.clone());
         Ok(AnalyzeResult {
             existing_entity_files,
             generate_entities: Vec::new(),

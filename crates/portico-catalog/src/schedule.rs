@@ -64,11 +64,13 @@ impl RefreshPolicy {
     }
 
     fn lease_ms(&self) -> i64 {
-        i64::try_from(self.claim_timeout.as_millis()).unwrap_or(i64::MAX / 2)
+        millis(self.claim_timeout)
     }
 }
 
-fn millis(d: Duration) -> i64 {
+/// A duration in the store's unit, epoch-style milliseconds; absurdly long
+/// ones are capped well below overflow when added to a timestamp.
+pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
 
@@ -76,12 +78,12 @@ impl Catalog {
     /// Claims due locations, `batch` at a time, and refreshes them on
     /// `workers` threads until none is due. Returns how many were refreshed.
     pub fn refresh_due(&self) -> Result<usize, CatalogError> {
+        let policy = &self.config().refresh;
+        let owner = self.replica_id();
         let mut total = 0;
         loop {
-            let policy = &self.config().refresh;
-            let owner = self.replica_id().to_string();
             let claims = self.store().transaction(|tx| {
-                tx.claim_due_locations(&owner, now_ms(), policy.lease_ms(), policy.batch)
+                tx.claim_due_locations(owner, now_ms(), policy.lease_ms(), policy.batch)
                     .map_err(CatalogError::from)
             })?;
             if claims.is_empty() {

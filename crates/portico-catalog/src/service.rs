@@ -17,7 +17,7 @@ use crate::read::{
     read_location, read_location_if_changed, GitTarget, LocationSpec, ProcessedEntity, ReadOptions,
     Severity,
 };
-use crate::schedule::RefreshPolicy;
+use crate::schedule::{millis, RefreshPolicy};
 
 #[derive(Debug, Clone, Default)]
 pub struct CatalogConfig {
@@ -287,9 +287,7 @@ impl Catalog {
 
         let _writer = lock(&self.write_lock);
         let strategy = self.strategy_for(&spec);
-        let next_refresh = now.saturating_add(
-            i64::try_from(self.config.refresh.next_delay(0).as_millis()).unwrap_or(i64::MAX / 2),
-        );
+        let next_refresh = now.saturating_add(millis(self.config.refresh.next_delay(0)));
         self.store.transaction(|tx| {
             tx.insert_location(&row)?;
             tx.schedule_location(&row.id, next_refresh)?;

@@ -21,7 +21,7 @@ use portico_model::annotations::{EDIT_URL, SOURCE_COMMIT, SOURCE_LOCATION, VIEW_
 
 use super::files::{self, FileError};
 use super::location_tree::{self, Root};
-use super::source::Source;
+use super::source::{Source, Unresolved};
 use super::{LocationRead, LocationSpec, Problem, ReadError, ReadOptions};
 
 /// The path a `git` target reads when it names none.
@@ -308,25 +308,19 @@ impl GitSource<'_> {
 }
 
 impl Source for GitSource<'_> {
-    fn canonical(&self, path: &Path) -> Result<PathBuf, String> {
+    fn canonical(&self, path: &Path) -> Result<PathBuf, Unresolved> {
         self.snapshot
             .canonical(&Self::rel(path))
             .map(|p| rooted(&p))
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                TreeError::NotFound(_) => Unresolved::Missing(e.to_string()),
+                other => Unresolved::Other(other.to_string()),
+            })
     }
 
     fn allows(&self, _canonical: &Path) -> bool {
         // Canonical paths of a snapshot never leave the repository.
         true
-    }
-
-    fn exists(&self, path: &Path) -> bool {
-        // A link leading outside the repository "exists": reading it then
-        // says why it is refused, rather than that nothing is there.
-        !matches!(
-            self.snapshot.canonical(&Self::rel(path)),
-            Err(TreeError::NotFound(_))
-        )
     }
 
     fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::files::{self, join_normalized};
-use super::source::Source;
+use super::source::{Source, Unresolved};
 use super::{yaml, ReadOptions, Severity};
 
 /// A placeholder problem, before it is given a file and line.
@@ -134,14 +134,14 @@ fn resolve_one(
         return Err(escapes());
     }
     // A symlink inside the directory may still point outside it.
-    if !ctx.source.exists(&resolved) {
-        return Err(error(format!(
-            "placeholder {kind} {target} (resolved to {}) does not exist",
-            resolved.display()
-        )));
-    }
     let canonical = match ctx.source.canonical(&resolved) {
         Ok(canonical) => canonical,
+        Err(Unresolved::Missing(_)) => {
+            return Err(error(format!(
+                "placeholder {kind} {target} (resolved to {}) does not exist",
+                resolved.display()
+            )))
+        }
         Err(err) => {
             return Err(error(format!(
                 "placeholder {kind} {target} (resolved to {}) cannot be read: {err}",

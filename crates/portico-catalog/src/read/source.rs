@@ -12,14 +12,36 @@ use std::path::{Path, PathBuf};
 use super::files::{self, FileError};
 use super::ReadOptions;
 
+/// Why a path has no canonical form; the text is the source's own message.
+#[derive(Debug)]
+pub(crate) enum Unresolved {
+    /// Nothing is there.
+    Missing(String),
+    /// Something is there but cannot be followed (a link leading outside the
+    /// repository, a permission).
+    Other(String),
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unresolved::Missing(message) | Unresolved::Other(message) => f.write_str(message),
+        }
+    }
+}
+
 pub(crate) trait Source {
     /// The path with links resolved: what "already read" and cycle checks
-    /// compare. `Err` says why the path cannot be read (missing, a link
-    /// leading outside the repository...).
-    fn canonical(&self, path: &Path) -> Result<PathBuf, String>;
+    /// compare.
+    fn canonical(&self, path: &Path) -> Result<PathBuf, Unresolved>;
     /// Whether a canonical path may be read at all.
     fn allows(&self, canonical: &Path) -> bool;
-    fn exists(&self, path: &Path) -> bool;
+    /// Whether anything is at `path`. A link leading outside a repository
+    /// counts: reading it then says why it is refused, rather than that
+    /// nothing is there.
+    fn exists(&self, path: &Path) -> bool {
+        !matches!(self.canonical(path), Err(Unresolved::Missing(_)))
+    }
     fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError>;
     /// Files matching `pattern` (relative to `dir` unless absolute), sorted, at most `cap`.
     fn glob(&self, dir: &Path, pattern: &str, cap: usize) -> Result<Vec<PathBuf>, String>;
@@ -41,14 +63,18 @@ pub(crate) struct FsSource<'o> {
 }
 
 impl Source for FsSource<'_> {
-    fn canonical(&self, path: &Path) -> Result<PathBuf, String> {
-        path.canonicalize().map_err(|e| e.to_string())
+    fn canonical(&self, path: &Path) -> Result<PathBuf, Unresolved> {
+        path.canonicalize().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Unresolved::Missing(e.to_string()),
+            _ => Unresolved::Other(e.to_string()),
+        })
     }
 
     fn allows(&self, canonical: &Path) -> bool {
         self.opts.allows(canonical)
     }
 
+    // One stat, rather than resolving every link of the path.
     fn exists(&self, path: &Path) -> bool {
         path.exists()
     }

@@ -74,17 +74,7 @@ fn fetches_only_when_the_remote_moved() {
         (first.as_str(), "refs/tags/v1")
     );
 
-    let second = fx.commit(&[("catalog-info.yaml", b"two")], "second");
-    let moved = m.resolve(&url, Some("main")).unwrap();
-    assert_eq!(moved.commit, second);
-    assert!(moved.fetched);
-    assert_eq!(
-        m.snapshot(&url, &second)
-            .unwrap()
-            .read("catalog-info.yaml", 100)
-            .unwrap(),
-        b"two"
-    );
+    push_is_fetched(&fx, &m, &url);
     assert_eq!(snapshot.read("catalog-info.yaml", 100).unwrap(), b"one");
     assert!(!m.resolve(&url, None).unwrap().fetched);
 
@@ -273,6 +263,22 @@ fn served_over_http(slow: bool) -> Option<(Fixture, crate::http_server::HttpServ
     Some((fx, server))
 }
 
+/// A new commit pushed to `fx` is fetched by the next resolve of `main`,
+/// and its snapshot reads the new content.
+fn push_is_fetched(fx: &Fixture, m: &portico_git::GitMirrors, url: &portico_git::RepoUrl) {
+    let second = fx.commit(&[("catalog-info.yaml", b"two")], "second");
+    let moved = m.resolve(url, Some("main")).unwrap();
+    assert_eq!(moved.commit, second);
+    assert!(moved.fetched);
+    assert_eq!(
+        m.snapshot(url, &second)
+            .unwrap()
+            .read("catalog-info.yaml", 100)
+            .unwrap(),
+        b"two"
+    );
+}
+
 #[test]
 fn fetches_over_smart_http() {
     let Some((fx, server)) = served_over_http(false) else {
@@ -291,17 +297,7 @@ fn fetches_over_smart_http() {
     let started = Instant::now();
     assert!(!m.resolve(&url, Some("main")).unwrap().fetched);
     eprintln!("unchanged http:// resolve: {:?}", started.elapsed());
-    let second = fx.commit(&[("catalog-info.yaml", b"two")], "second");
-    let moved = m.resolve(&url, Some("main")).unwrap();
-    assert_eq!(moved.commit, second);
-    assert!(moved.fetched);
-    assert_eq!(
-        m.snapshot(&url, &second)
-            .unwrap()
-            .read("catalog-info.yaml", 100)
-            .unwrap(),
-        b"two"
-    );
+    push_is_fetched(&fx, &m, &url);
     assert!(matches!(
         m.resolve(&url, Some("nope")),
         Err(GitError::RefNotFound { .. })
