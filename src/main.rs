@@ -1,6 +1,7 @@
 //! `portico`: the command line. Everything else lives in the crates.
 
 mod bench;
+mod docs_cli;
 mod telemetry;
 
 use std::net::TcpListener;
@@ -51,6 +52,11 @@ enum Command {
     },
     /// Generate a deterministic catalog, ingest it and measure the API.
     Bench(bench::BenchArgs),
+    /// Build or preview a TechDocs site (mkdocs.yml and Markdown).
+    Docs {
+        #[command(subcommand)]
+        command: docs_cli::DocsCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => return validate(&files),
         Command::Migrate { config, data_dir } => migrate(config, data_dir),
         Command::Bench(args) => bench::run(&args),
+        Command::Docs { command } => return docs_cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,11 +109,16 @@ fn serve(
         Duration::from_millis(config.catalog.sync_interval_millis),
         config.catalog.refresh_interval > 0,
     );
+    let state = AppState::new(catalog.clone(), &config);
+    let recheck = config.techdocs.recheck_interval;
+    let _docs = portico_server::docs::DocsFollower::spawn(
+        catalog.clone(),
+        state.docs.clone(),
+        (recheck > 0).then(|| Duration::from_secs(recheck)),
+    );
     tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
-    actix_web::rt::System::new().block_on(async move {
-        let state = AppState::new(catalog, &config);
-        portico_server::serve_state(listener, state)?.await
-    })?;
+    actix_web::rt::System::new()
+        .block_on(async move { portico_server::serve_state(listener, state)?.await })?;
     Ok(())
 }
 

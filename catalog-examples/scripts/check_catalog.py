@@ -12,7 +12,8 @@ checks, without a running portal:
   * every entity ref resolves to an entity defined here, with the right kind;
   * Group parent/children agree on both sides; owners are Groups;
   * API definitions ($text placeholders resolve inside the tree and parse);
-  * TechDocs: every techdocs-ref dir has mkdocs.yml and the pages it lists;
+  * TechDocs: every service has a techdocs-ref; every techdocs-ref dir has an
+    mkdocs.yml whose nav pages exist, with an index.md and a runbook.md;
   * minimum counts per kind.
 Exits non-zero on any problem.
 """
@@ -381,10 +382,25 @@ for (kind, ns, name), (path, e) in index.items():
     definition_stats[api_type] += 1
 
 # ------------------------------------------------------------- techdocs -----
+def nav_pages(items) -> list[str]:
+    """Every page a (possibly nested) mkdocs nav names; external links left out."""
+    pages: list[str] = []
+    for item in items or []:
+        values = list(item.values()) if isinstance(item, dict) else [item]
+        for value in values:
+            if isinstance(value, list):
+                pages += nav_pages(value)
+            elif isinstance(value, str) and not re.match(r"^[a-z][a-z0-9+.-]*://", value):
+                pages.append(value)
+    return pages
+
+
 techdocs = []
 for (kind, ns, name), (path, e) in index.items():
     ref = (e["metadata"].get("annotations") or {}).get("backstage.io/techdocs-ref")
     if not ref:
+        if kind == "component" and e["spec"].get("type") == "service":
+            err(rel(path), f"service {name} has no backstage.io/techdocs-ref")
         continue
     if not ref.startswith("dir:"):
         continue
@@ -395,17 +411,22 @@ for (kind, ns, name), (path, e) in index.items():
         continue
     with open(mk, encoding="utf-8") as f:
         conf = yaml.safe_load(f)
-    if not conf.get("site_name"):
-        err(rel(mk), "site_name missing")
-    pages = []
-    for item in conf.get("nav") or []:
-        pages += list(item.values()) if isinstance(item, dict) else [item]
+    for key in ("site_name", "site_description", "nav"):
+        if not conf.get(key):
+            err(rel(mk), f"{key} missing")
+    # docs_dir defaults to docs/; `.` (the mkdocs.yml folder itself) is allowed.
+    docs = os.path.normpath(os.path.join(d, conf.get("docs_dir") or "docs"))
+    if docs != d and not docs.startswith(d + os.sep):
+        err(rel(mk), f"docs_dir {conf.get('docs_dir')!r} leaves the site folder")
+        continue
+    pages = nav_pages(conf.get("nav"))
     for page in pages:
-        if not os.path.isfile(os.path.join(d, "docs", page)):
+        if not os.path.isfile(os.path.join(docs, page)):
             err(rel(mk), f"nav page {page} missing")
-    for must in ("index.md", "runbook.md"):
-        if not os.path.isfile(os.path.join(d, "docs", must)):
-            err(rel(d), f"docs/{must} missing")
+    if not os.path.isfile(os.path.join(docs, "index.md")):
+        err(rel(mk), "index.md missing in docs_dir")
+    if not any(os.path.basename(p) == "runbook.md" for p in pages):
+        err(rel(mk), "the nav lists no runbook.md")
     techdocs.append(name)
 
 # Components live in components/<name>/catalog-info.yaml.

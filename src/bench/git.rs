@@ -181,10 +181,10 @@ fn push_latency(
     repos: &Path,
     repo_url: &dyn Fn(usize) -> String,
 ) -> Result<Latencies, AnyError> {
-    let server = BenchServer::start(portico_server::AppState {
-        catalog: catalog.clone(),
-        webhook_secret: Some(SECRET.to_string()),
-    })?;
+    let server = BenchServer::start(portico_server::AppState::for_catalog(
+        catalog.clone(),
+        Some(SECRET.to_string()),
+    ))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

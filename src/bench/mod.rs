@@ -2,6 +2,7 @@
 //! real location pipeline into a fresh store, serve it with the real HTTP
 //! server in-process, and measure the catalog API from a client.
 
+mod docs;
 mod generate;
 mod git;
 
@@ -47,6 +48,11 @@ pub struct BenchArgs {
     /// Pushes measured by the git bench.
     #[arg(long, default_value_t = 100)]
     pushes: usize,
+    /// Instead of the catalog bench: a generated docs site of this many
+    /// pages; measures a full build, an unchanged rebuild, a rebuild after
+    /// one edit, and serving pages.
+    #[arg(long, default_value_t = 0)]
+    docs_pages: usize,
 }
 
 struct Latencies {
@@ -71,6 +77,9 @@ impl Latencies {
 pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     if args.git_locations > 0 {
         return git::run(args, args.git_locations);
+    }
+    if args.docs_pages > 0 {
+        return docs::run(args, args.docs_pages);
     }
     let dir = tempfile::tempdir()?;
     let catalog_dir = args
@@ -108,10 +117,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .into());
     }
 
-    let server = BenchServer::start(portico_server::AppState {
-        catalog: catalog.clone(),
-        webhook_secret: None,
-    })?;
+    let server = BenchServer::start(portico_server::AppState::for_catalog(catalog.clone(), None))?;
     let port = server.port;
 
     let base = format!("http://127.0.0.1:{port}/api/catalog");

@@ -128,4 +128,171 @@ fn serve_without_config_serves_the_example_catalog() {
         data.path().join("portico.db").exists(),
         "SQLite lives under --data-dir"
     );
+
+    // Every documented component's docs are built in the background, with
+    // no warnings: Portico's own docs/ and each example service's site.
+    let documented: Vec<String> = items
+        .iter()
+        .filter(|i| i["metadata"]["annotations"]["backstage.io/techdocs-ref"].is_string())
+        .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        documented.contains(&"portico".to_string()),
+        "{documented:?}"
+    );
+    for name in &documented {
+        let path = format!("/api/techdocs/metadata/techdocs/default/component/{name}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (status, body) = loop {
+            let reply = http_get(port, &path).expect("the server answers");
+            if reply.0 == 200 || Instant::now() > deadline {
+                break reply;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert_eq!(status, 200, "{name}: {body}");
+        let meta: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(meta["warnings"], serde_json::json!([]), "{name}");
+        let files = meta["files"].as_array().unwrap();
+        assert!(files.iter().any(|f| f == "index.html"), "{name}: {files:?}");
+        if name != "portico" {
+            assert!(
+                files.iter().any(|f| f == "runbook/index.html"),
+                "{name}: {files:?}"
+            );
+        }
+    }
+}
+
+/// A documentation source: `mkdocs.yml` and a few pages, one with a broken
+/// link.
+fn docs_source() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "mkdocs.yml",
+            "site_name: CLI docs\nnav:\n  - index.md\n  - Runbook: runbook.md\n",
+        ),
+        (
+            "docs/index.md",
+            "# Welcome\n\nSee the [runbook](runbook.md).\n",
+        ),
+        (
+            "docs/runbook.md",
+            "# Runbook\n\nA [broken](gone.md) link.\n",
+        ),
+        ("docs/img/logo.png", "PNG"),
+    ];
+    for (path, content) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn docs_build_writes_the_site_and_reports_warnings() {
+    let src = docs_source();
+    let out = Command::new(BIN)
+        .args(["docs", "build"])
+        .arg(src.path())
+        .env("PORTICO_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("built 2 pages, 1 assets in ") && stdout.contains("(1 warnings)"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("docs/runbook.md:3: "), "{stderr}");
+    let site = src.path().join("site");
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("href=\"runbook/\""), "{index}");
+    assert!(site.join("runbook/index.html").is_file());
+    assert!(site.join("img/logo.png").is_file());
+    assert!(site.join("_portico/docs.css").is_file());
+    assert!(site.join("search/search_index.json").is_file());
+
+    // A second build into the default output does not publish the first.
+    let again = Command::new(BIN)
+        .args(["docs", "build"])
+        .arg(src.path())
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(!site.join("site").exists());
+}
+
+#[test]
+fn docs_build_strict_fails_on_warnings_and_fatal_errors_fail() {
+    let src = docs_source();
+    let target = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["docs", "build", "--strict", "--out"])
+        .arg(target.path())
+        .arg(src.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(target.path().join("index.html").is_file());
+
+    std::fs::write(
+        src.path().join("mkdocs.yml"),
+        "site_name: X\nx: !!python/name:os.system\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["docs", "build"])
+        .arg(src.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("mkdocs.yml:2: python tags are not supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn docs_serve_serves_and_rebuilds_on_change() {
+    let src = docs_source();
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["docs", "serve", "--port", &port.to_string()])
+        .arg(src.path())
+        .env("PORTICO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let wait_for = |path: &str, needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some((200, body)) = http_get(port, path) {
+                if body.contains(needle) {
+                    return body;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{path} never served {needle:?}");
+    };
+    wait_for("/", "Welcome");
+    wait_for("/runbook/", "md-content");
+    let (status, _) = http_get(port, "/runbook").unwrap();
+    assert_eq!(status, 301);
+    let (status, _) = http_get(port, "/nope/").unwrap();
+    assert_eq!(status, 404);
+
+    std::fs::write(
+        src.path().join("docs/runbook.md"),
+        "# Runbook\n\nRestart with care.\n",
+    )
+    .unwrap();
+    wait_for("/runbook/", "Restart with care.");
 }

@@ -4,6 +4,8 @@ pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
 pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
 pub const ORPHAN: &str = "backstage.io/orphan";
 pub const TECHDOCS_REF: &str = "backstage.io/techdocs-ref";
+/// Borrow another entity's TechDocs (an entity ref).
+pub const TECHDOCS_ENTITY: &str = "backstage.io/techdocs-entity";
 pub const SOURCE_LOCATION: &str = "backstage.io/source-location";
 pub const VIEW_URL: &str = "backstage.io/view-url";
 pub const EDIT_URL: &str = "backstage.io/edit-url";

@@ -130,6 +130,13 @@ impl CatalogIndex {
         self.slot(slot).map(|s| s.entity.clone())
     }
 
+    /// Every entity with its (normalized) ref, in ref order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<EntityJson>)> + '_ {
+        self.ordered
+            .iter()
+            .filter_map(|(entity_ref, slot)| Some((&**entity_ref, &self.slot(*slot)?.entity)))
+    }
+
     /// Entity by `metadata.uid` (exact match: uids are opaque).
     pub fn get_by_uid(&self, uid: &str) -> Option<Arc<EntityJson>> {
         let slot = *self.by_uid.get(uid)?;

@@ -22,6 +22,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub catalog: CatalogSection,
+    pub techdocs: TechDocsSection,
     /// Where SQLite and other local state live when no database URL is given.
     pub data_dir: PathBuf,
 }
@@ -38,6 +39,30 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     /// `sqlite://path/to/file.db` or `postgres://…`; default: SQLite under `dataDir`.
     pub url: Option<String>,
+}
+
+/// `techdocs`: building entities' doc sites.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct TechDocsSection {
+    /// Sites one replica builds at the same time.
+    pub build_workers: usize,
+    /// Seconds between checks of every docs source for changes that no
+    /// catalog change announces (a directory's files, a `url:` ref's
+    /// branch); 0 turns the periodic check off.
+    pub recheck_interval: u64,
+    /// Where pages with mermaid diagrams load mermaid from (an ES module).
+    pub mermaid_url: String,
+}
+
+impl Default for TechDocsSection {
+    fn default() -> Self {
+        TechDocsSection {
+            build_workers: 2,
+            recheck_interval: 60,
+            mermaid_url: portico_techdocs::DEFAULT_MERMAID_URL.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +216,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
             catalog: CatalogSection::default(),
+            techdocs: TechDocsSection::default(),
             data_dir: PathBuf::from("data"),
         }
     }
@@ -230,6 +256,10 @@ impl Default for CatalogSection {
 /// The catalog a newcomer sees when there is no config: the example
 /// organisation, if we run from a checkout that has it.
 pub const EXAMPLE_CATALOG: &str = "catalog-examples/all.yaml";
+
+/// Portico's own docs in a checkout: the example `portico` component's
+/// TechDocs, so a default file root beside the example catalog.
+pub const EXAMPLE_DOCS: &str = "docs";
 
 impl Config {
     /// Defaults, overlaid with `path` when given. With no file and no
@@ -271,7 +301,7 @@ impl Config {
                 let examples = Path::new(EXAMPLE_CATALOG).parent().map(Path::to_path_buf);
                 examples
                     .into_iter()
-                    .chain([self.data_dir.clone()])
+                    .chain([PathBuf::from(EXAMPLE_DOCS), self.data_dir.clone()])
                     .collect()
             }
         };

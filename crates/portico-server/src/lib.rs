@@ -2,6 +2,7 @@
 //! the background loops that keep the catalog fresh.
 
 pub mod config;
+pub mod docs;
 pub mod error;
 mod params;
 mod routes;
@@ -18,6 +19,7 @@ use portico_catalog::read::{GitCache, LocationSpec, ReadOptions};
 use portico_catalog::{AddMode, Catalog, CatalogConfig, RefreshPolicy};
 use portico_git::GitOptions;
 use portico_store::Store;
+use portico_techdocs::DocBuilder;
 
 pub use config::Config;
 use config::LocationConfig;
@@ -28,10 +30,13 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// `catalog.webhookSecret`; without it push webhooks are refused.
     pub webhook_secret: Option<String>,
+    /// Builds and serves TechDocs sites.
+    pub docs: Arc<DocBuilder>,
 }
 
 impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: &Config) -> AppState {
+        let docs = docs::docs_builder(&catalog, &config.techdocs);
         AppState {
             catalog,
             webhook_secret: config
@@ -39,6 +44,18 @@ impl AppState {
                 .webhook_secret
                 .clone()
                 .filter(|s| !s.is_empty()),
+            docs,
+        }
+    }
+
+    /// Default TechDocs settings, the given webhook secret: for tests and
+    /// the bench, which configure the catalog themselves.
+    pub fn for_catalog(catalog: Arc<Catalog>, webhook_secret: Option<String>) -> AppState {
+        let docs = docs::docs_builder(&catalog, &config::TechDocsSection::default());
+        AppState {
+            catalog,
+            webhook_secret,
+            docs,
         }
     }
 }
@@ -161,19 +178,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(routes::health::healthz)
     .service(routes::health::readyz)
     .configure(routes::catalog::configure)
+    .configure(routes::techdocs::configure)
     .default_service(web::to(error::not_found));
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests),
 /// with no webhook secret.
 pub fn serve(listener: TcpListener, catalog: Arc<Catalog>) -> std::io::Result<Server> {
-    serve_state(
-        listener,
-        AppState {
-            catalog,
-            webhook_secret: None,
-        },
-    )
+    serve_state(listener, AppState::for_catalog(catalog, None))
 }
 
 /// Starts the HTTP server with the given state.

@@ -24,6 +24,7 @@ macro_rules! db_run {
 }
 
 mod change_log;
+mod docs;
 mod entities;
 mod error;
 mod locations;
@@ -34,6 +35,7 @@ mod store;
 pub mod testing;
 
 pub use change_log::ChangeRow;
+pub use docs::{DocAssetRow, DocChangeRow, DocPageRow, DocSiteRow};
 pub use entities::EntityRow;
 pub use error::StoreError;
 pub use locations::{ClaimOutcome, LocationClaim, LocationRow};

@@ -71,6 +71,32 @@ impl Tx<'_> {
             TxConn::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// Runs `f` all or nothing: in a savepoint inside the caller's transaction, or in a
+    /// transaction of its own under [`Store::read`]. For writes of several statements.
+    pub(crate) fn all_or_nothing<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let result = match &mut self.conn {
+            TxConn::Sqlite(conn) => conn.transaction(|conn| {
+                f(&mut Tx {
+                    conn: TxConn::Sqlite(conn),
+                })
+                .map_err(TxError::App)
+            }),
+            TxConn::Postgres(conn) => conn.transaction(|conn| {
+                f(&mut Tx {
+                    conn: TxConn::Postgres(conn),
+                })
+                .map_err(TxError::App)
+            }),
+        };
+        result.map_err(|err| match err {
+            TxError::App(err) => err,
+            TxError::Db(err) => StoreError::from(err),
+        })
+    }
 }
 
 /// Carries the caller's error through diesel's transaction helpers, which need an error

@@ -6,6 +6,7 @@
 //! Only the root target can fail the whole read ([`ReadError`]); anything wrong
 //! below it is a [`Problem`], so one bad file or entity never hides the others.
 
+pub mod docs;
 mod files;
 pub(crate) use files::join_normalized;
 mod git;

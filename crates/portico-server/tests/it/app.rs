@@ -26,6 +26,8 @@ pub struct Reply {
     pub text: String,
     pub content_type: Option<String>,
     pub link: Option<String>,
+    /// The body's bytes (assets are not text).
+    pub bytes: Vec<u8>,
 }
 
 impl TestApp {
@@ -65,10 +67,7 @@ impl TestApp {
         let server_catalog = catalog.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let state = portico_server::AppState {
-                    catalog: server_catalog,
-                    webhook_secret,
-                };
+                let state = portico_server::AppState::for_catalog(server_catalog, webhook_secret);
                 let server = portico_server::serve_state(listener, state).expect("serve");
                 tx.send(server.handle()).expect("send handle");
                 let _ = server.await;
@@ -116,7 +115,8 @@ impl TestApp {
         };
         let link = header("link");
         let content_type = header("content-type");
-        let text = res.body_mut().read_to_string().expect("body");
+        let bytes = res.body_mut().read_to_vec().expect("body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
             Value::Null
         } else {
@@ -128,6 +128,7 @@ impl TestApp {
             text,
             content_type,
             link,
+            bytes,
         }
     }
 

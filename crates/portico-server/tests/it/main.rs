@@ -10,3 +10,4 @@ mod entities;
 mod git;
 mod locations;
 mod refresh;
+mod techdocs;

@@ -6,11 +6,10 @@ use std::io::Write;
 use std::sync::{Arc, Barrier};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use portico_store::testing::TestDb;
 use portico_store::{now_ms, Backend, ClaimOutcome, LocationClaim, Store, StoreError};
 
-use crate::location;
+use crate::{location, revert_migrations_through};
 
 const LEASE: i64 = 500;
 
@@ -398,33 +397,22 @@ fn concurrent_replicas_never_claim_the_same_location() {
 /// The version diesel records for `2026-11-23-000002_location_refresh`.
 const REFRESH_MIGRATION: &str = "20261123000002";
 
-fn migrations_dir(backend: Backend) -> String {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    format!("{}/../../migrations/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Reverts the newest migration of the database at `url`, then inserts a location the way
-/// a store at that version would.
+/// Reverts the migrations of the database at `url` down to before location refresh
+/// scheduling, then inserts a location the way a store at that version would.
 fn revert_to_catalog_migration(url: &str, backend: Backend) {
-    let migrations = FileBasedMigrations::from_path(migrations_dir(backend)).unwrap();
+    let reverted = revert_migrations_through(url, backend, REFRESH_MIGRATION);
+    assert_eq!(reverted.last().map(String::as_str), Some(REFRESH_MIGRATION));
     let insert_old = "INSERT INTO locations (id, location_type, target, errors_json, created_at) \
                       VALUES ('old', 'url', 'old-target', '[]', 1)";
     let probe = "SELECT next_refresh_at FROM locations";
     match url.strip_prefix("sqlite://") {
         Some(path) => {
             let mut conn = SqliteConnection::establish(path).unwrap();
-            let reverted = conn.revert_last_migration(migrations).unwrap();
-            assert_eq!(reverted.to_string(), REFRESH_MIGRATION);
             assert!(diesel::sql_query(probe).execute(&mut conn).is_err());
             diesel::sql_query(insert_old).execute(&mut conn).unwrap();
         }
         None => {
             let mut conn = PgConnection::establish(url).unwrap();
-            let reverted = conn.revert_last_migration(migrations).unwrap();
-            assert_eq!(reverted.to_string(), REFRESH_MIGRATION);
             assert!(diesel::sql_query(probe).execute(&mut conn).is_err());
             diesel::sql_query(insert_old).execute(&mut conn).unwrap();
         }

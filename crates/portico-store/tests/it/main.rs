@@ -5,13 +5,16 @@
 mod bulk;
 mod change_log;
 mod claims;
+mod docs;
 mod entities;
 mod locations;
 mod relations;
 mod store;
 mod testing;
 
-use portico_store::{EntityRow, LocationRow, RelationRow};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use portico_store::{Backend, EntityRow, LocationRow, RelationRow};
 
 pub fn location(id: &str, target: &str, created_at: i64) -> LocationRow {
     LocationRow {
@@ -63,4 +66,39 @@ pub fn refs(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("component:default/c{i:05}"))
         .collect()
+}
+
+/// Reverts the migrations of the database at `url`, newest first, up to and including
+/// `version` (as diesel records it: `20261123000002` for `2026-11-23-000002_...`). Returns
+/// the versions reverted, in that order.
+pub fn revert_migrations_through(url: &str, backend: Backend, version: &str) -> Vec<String> {
+    fn revert<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        dir: &str,
+        version: &str,
+    ) -> Vec<String> {
+        let mut reverted = Vec::new();
+        loop {
+            let migrations = FileBasedMigrations::from_path(dir).unwrap();
+            let last = conn.revert_last_migration(migrations).unwrap().to_string();
+            let done = last == version;
+            reverted.push(last);
+            if done {
+                return reverted;
+            }
+        }
+    }
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let dir = format!("{}/../../migrations/{name}", env!("CARGO_MANIFEST_DIR"));
+    match url.strip_prefix("sqlite://") {
+        Some(path) => revert(
+            &mut SqliteConnection::establish(path).unwrap(),
+            &dir,
+            version,
+        ),
+        None => revert(&mut PgConnection::establish(url).unwrap(), &dir, version),
+    }
 }

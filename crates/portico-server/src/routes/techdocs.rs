@@ -1,0 +1,193 @@
+//! `/api/techdocs`: Backstage's TechDocs routes — site files, site and
+//! entity metadata, and the sync stream the docs reader opens first.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpResponse};
+use portico_model::annotations::TECHDOCS_ENTITY;
+use portico_model::{EntityRef, RefDefaults};
+use portico_techdocs::{served, BuildOutcome};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::{ApiError, AppState};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/techdocs")
+            .service(static_file)
+            .service(site_metadata)
+            .service(entity_metadata)
+            .service(sync),
+    );
+}
+
+/// The entity named in the path, as `(ref, entity JSON)`.
+fn entity(state: &AppState, path: &(String, String, String)) -> Result<(String, Value), ApiError> {
+    let (namespace, kind, name) = path;
+    let key = EntityRef::new(kind, namespace, name).key();
+    let entity = state
+        .catalog
+        .index()
+        .get(&key)
+        .ok_or_else(|| ApiError::not_found(format!("No entity named '{key}' found")))?;
+    Ok((key, entity.value()))
+}
+
+/// The entity whose site serves this entity's docs: itself, or the one
+/// its `backstage.io/techdocs-entity` annotation borrows from.
+fn site_owner(key: &str, entity: &Value) -> Result<String, ApiError> {
+    let Some(borrowed) = entity
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(TECHDOCS_ENTITY))
+        .and_then(Value::as_str)
+    else {
+        return Ok(key.to_string());
+    };
+    let namespace = entity
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let parsed = EntityRef::parse(
+        borrowed,
+        RefDefaults {
+            kind: Some("component"),
+            namespace,
+        },
+    )
+    .map_err(|e| ApiError::input(format!("{TECHDOCS_ENTITY} '{borrowed}' of {key}: {e}")))?;
+    Ok(parsed.key())
+}
+
+#[get("/static/docs/{namespace}/{kind}/{name}/{path:.*}")]
+pub async fn static_file(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (namespace, kind, name, file) = path.into_inner();
+    let (key, entity) = entity(&state, &(namespace, kind, name))?;
+    let owner = site_owner(&key, &entity)?;
+    let store = state.docs.store().clone();
+    let lookup = owner.clone();
+    let served = web::block(move || served::file(&store, &lookup, &file)).await??;
+    Ok(match served {
+        served::Served::Page(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(html),
+        served::Served::File { content_type, body } => HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(body),
+        served::Served::Redirect(to) => HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, to))
+            .finish(),
+        served::Served::NotFound => {
+            return Err(ApiError::not_found(format!(
+                "No docs file found for {owner}"
+            )))
+        }
+    })
+}
+
+#[get("/metadata/techdocs/{namespace}/{kind}/{name}")]
+pub async fn site_metadata(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, entity) = entity(&state, &path)?;
+    let owner = site_owner(&key, &entity)?;
+    let store = state.docs.store().clone();
+    let lookup = owner.clone();
+    let (metadata, failure) = web::block(move || {
+        let metadata = served::metadata(&store, &lookup)?;
+        let failure = served::failure(&store, &lookup)?;
+        Ok::<_, portico_store::StoreError>((metadata, failure))
+    })
+    .await??;
+    match metadata {
+        Some(metadata) => Ok(HttpResponse::Ok().json(metadata)),
+        None => Err(ApiError::not_found(match failure {
+            Some(why) => format!("The docs of {owner} have not been built: {why}"),
+            None => format!("The docs of {owner} have not been built (yet)"),
+        })),
+    }
+}
+
+#[get("/metadata/entity/{namespace}/{kind}/{name}")]
+pub async fn entity_metadata(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, mut entity) = entity(&state, &path)?;
+    let location = entity
+        .pointer("/metadata/annotations/backstage.io~1managed-by-location")
+        .and_then(Value::as_str)
+        .and_then(|l| l.split_once(':'))
+        .map(|(t, target)| serde_json::json!({ "type": t, "target": target }));
+    if let (Some(location), Some(object)) = (location, entity.as_object_mut()) {
+        object.insert("locationMetadata".to_string(), location);
+    }
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+/// Builds the entity's docs if their source changed, streaming the
+/// builder's log as server-sent events: `log` lines, then `finish` with
+/// `{"updated": bool}`, or `error`.
+#[get("/sync/{namespace}/{kind}/{name}")]
+pub async fn sync(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, entity) = entity(&state, &path)?;
+    let owner = site_owner(&key, &entity)?;
+    let entity = if owner == key {
+        entity
+    } else {
+        state
+            .catalog
+            .index()
+            .get(&owner)
+            .ok_or_else(|| ApiError::not_found(format!("No entity named '{owner}' found")))?
+            .value()
+    };
+    let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
+    let builder = state.docs.clone();
+    // The build runs on a blocking thread; the response streams as it goes.
+    actix_web::rt::task::spawn_blocking(move || {
+        let log_tx = tx.clone();
+        let mut log = |line: &str| {
+            let _ = log_tx.send(event("log", &Value::String(line.to_string())));
+        };
+        let last = match builder.build(&owner, &entity, false, &mut log) {
+            Ok(BuildOutcome::Failed(message)) => event("error", &Value::String(message)),
+            Ok(outcome) => event(
+                "finish",
+                &serde_json::json!({ "updated": outcome.updated() }),
+            ),
+            Err(e) => event("error", &Value::String(e.to_string())),
+        };
+        let _ = tx.send(last);
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .streaming(EventStream(rx)))
+}
+
+fn event(name: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+struct EventStream(mpsc::UnboundedReceiver<Bytes>);
+
+impl futures_core::Stream for EventStream {
+    type Item = Result<Bytes, actix_web::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|item| item.map(Ok))
+    }
+}
