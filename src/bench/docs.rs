@@ -282,7 +282,7 @@ fn page(rng: &mut Lcg, i: usize, pages: usize) -> String {
         "# Page {i}: {}\n",
         sentence(rng, 3).trim_end_matches('.')
     );
-    for section in 0..4 {
+    for section in 0..5 {
         let _ = writeln!(
             md,
             "## {} {section}\n",

@@ -124,6 +124,10 @@ impl DocBuilder {
         &self.store
     }
 
+    pub fn options(&self) -> &BuilderOptions {
+        &self.options
+    }
+
     /// Builds one entity's docs when its source changed (always with
     /// `force`). `log` receives progress lines, for the sync stream.
     pub fn build(

@@ -77,10 +77,20 @@ pub async fn static_file(
         served::Served::Page(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                page_policy(&state.docs.options().build.mermaid_url),
+            ))
             .body(html),
+        // Files are served as the author wrote them (an .html report, an
+        // .svg): unsanitized, so they run sandboxed, without script and in
+        // an opaque origin, never as the portal.
         served::Served::File { content_type, body } => HttpResponse::Ok()
             .content_type(content_type)
             .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, FILE_POLICY))
             .body(body),
         served::Served::Redirect(to) => HttpResponse::MovedPermanently()
             .insert_header((header::LOCATION, to))
@@ -91,6 +101,31 @@ pub async fn static_file(
             )))
         }
     })
+}
+
+/// Policy for files other than pages.
+const FILE_POLICY: &str =
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
+
+/// Policy for pages: their HTML is sanitized already; this is the second
+/// line. Scripts only from the site itself (the theme) and the origin
+/// mermaid is loaded from; images from anywhere, as docs link them.
+fn page_policy(mermaid_url: &str) -> String {
+    let mermaid = origin(mermaid_url).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' {mermaid}; style-src 'self' 'unsafe-inline'; \
+         img-src * data:; object-src 'none'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'self'"
+    )
+}
+
+/// `scheme://host[:port]` of an http(s) URL.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host_len = rest.find('/').unwrap_or(rest.len());
+    Some(&url[..url.len() - rest.len() + host_len])
 }
 
 #[get("/metadata/techdocs/{namespace}/{kind}/{name}")]
@@ -189,5 +224,18 @@ impl futures_core::Stream for EventStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|item| item.map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_is_scheme_host_and_port() {
+        assert_eq!(
+            super::origin("https://cdn.jsdelivr.net/npm/mermaid@11/x.mjs"),
+            Some("https://cdn.jsdelivr.net")
+        );
+        assert_eq!(super::origin("http://h:8080"), Some("http://h:8080"));
+        assert_eq!(super::origin("/local/mermaid.mjs"), None);
     }
 }

@@ -28,6 +28,7 @@ pub struct Reply {
     pub link: Option<String>,
     /// The body's bytes (assets are not text).
     pub bytes: Vec<u8>,
+    pub content_security_policy: Option<String>,
 }
 
 impl TestApp {
@@ -115,6 +116,7 @@ impl TestApp {
         };
         let link = header("link");
         let content_type = header("content-type");
+        let content_security_policy = header("content-security-policy");
         let bytes = res.body_mut().read_to_vec().expect("body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
@@ -129,6 +131,7 @@ impl TestApp {
             content_type,
             link,
             bytes,
+            content_security_policy,
         }
     }
 

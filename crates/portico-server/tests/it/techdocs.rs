@@ -177,6 +177,36 @@ fn a_file_backed_site_builds_on_sync_and_serves_pages_assets_and_metadata() {
 }
 
 #[test]
+fn files_an_author_wrote_as_html_or_svg_run_sandboxed_and_pages_allow_no_foreign_script() {
+    let app = TestApp::spawn(TestDb::sqlite());
+    let file = write_site(&app, "svc", "svc");
+    app.write(
+        "svc/docs/report.html",
+        "<html><script>alert(document.cookie)</script></html>",
+    );
+    app.write(
+        "svc/docs/img/logo.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+    );
+    assert_eq!(app.register(&file).status, 201);
+    finish(&sync(&app, "svc"));
+    for path in ["report.html", "img/logo.svg"] {
+        let r = app.get(&format!("{DOCS}/static/docs/default/component/svc/{path}"));
+        assert_eq!(r.status, 200, "{path}");
+        let csp = r.content_security_policy.unwrap_or_default();
+        assert!(csp.starts_with("sandbox;"), "{path}: {csp}");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+    }
+    let page = app.get(&format!("{DOCS}/static/docs/default/component/svc/"));
+    let csp = page.content_security_policy.unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self' https://cdn.jsdelivr.net;"),
+        "{csp}"
+    );
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+}
+
+#[test]
 fn a_page_without_its_trailing_slash_redirects_to_the_directory_url() {
     let app = TestApp::spawn(TestDb::sqlite());
     let file = write_site(&app, "payments", "payments");
@@ -354,4 +384,66 @@ fn a_docs_edit_pushed_to_git_shows_the_new_page_and_etag_after_refresh() {
         ));
         assert!(page.text.contains("Restart the consumer."), "{}", page.text);
     }
+}
+
+#[test]
+fn a_url_ref_reads_docs_from_a_repository_at_its_branch_head() {
+    let mut config = CatalogConfig::default();
+    config.read.allow_local_repositories = true;
+    let app = TestApp::spawn_full(TestDb::sqlite(), config, None);
+    let repo = GitRepo::new(app.dir.path(), "handbook");
+    repo.write("site/mkdocs.yml", "site_name: Handbook\n");
+    repo.write("site/docs/index.md", "# Handbook\n\nVersion one.\n");
+    let first = repo.push("docs");
+    let file = app.write(
+        "svc/catalog-info.yaml",
+        &format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  \
+             annotations:\n    backstage.io/techdocs-ref: url:{}//site?ref=main\nspec:\n  \
+             type: service\n  lifecycle: production\n  owner: team-a\n",
+            repo.url()
+        ),
+    );
+    assert_eq!(app.register(&file).status, 201);
+    assert_eq!(finish(&sync(&app, "svc")), &json!({ "updated": true }));
+    let meta = app.get(&format!("{DOCS}/metadata/techdocs/default/component/svc"));
+    assert_eq!(meta.body["site_name"], "Handbook");
+    assert_eq!(meta.body["etag"], first);
+
+    repo.write("site/docs/index.md", "# Handbook\n\nVersion two.\n");
+    let second = repo.push("v2");
+    assert_eq!(finish(&sync(&app, "svc")), &json!({ "updated": true }));
+    let meta = app.get(&format!("{DOCS}/metadata/techdocs/default/component/svc"));
+    assert_eq!(meta.body["etag"], second, "the branch is followed");
+    let page = app.get(&format!("{DOCS}/static/docs/default/component/svc/"));
+    assert!(page.text.contains("Version two."));
+}
+
+#[test]
+fn a_url_ref_to_a_repository_the_config_does_not_allow_fails_and_builds_nothing() {
+    let mut config = CatalogConfig::default();
+    config.read.allowed_hosts = Some(Vec::new());
+    let app = TestApp::spawn_full(TestDb::sqlite(), config, None);
+    let file = app.write(
+        "svc/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  \
+         annotations:\n    backstage.io/techdocs-ref: url:https://github.com/org/repo/tree/main/docs\nspec:\n  \
+         type: service\n  lifecycle: production\n  owner: team-a\n",
+    );
+    assert_eq!(app.register(&file).status, 201);
+    let events = sync(&app, "svc");
+    let (name, data) = events.last().expect("events");
+    assert_eq!(name, "error");
+    assert!(
+        data.as_str()
+            .is_some_and(|m| m.contains("not in catalog.allowedHosts")),
+        "{data}"
+    );
+    let meta = app.get(&format!("{DOCS}/metadata/techdocs/default/component/svc"));
+    assert_eq!(meta.status, 404);
+    assert!(
+        meta.text.contains("not in catalog.allowedHosts"),
+        "{}",
+        meta.text
+    );
 }
