@@ -223,6 +223,20 @@ impl DocBuilder {
         message: &str,
         warnings: &[BuildWarning],
     ) -> Result<BuildOutcome, BuilderError> {
+        // The same failure again (a broken source checked every recheck):
+        // already recorded and logged once.
+        let known = self
+            .store
+            .read(|tx| tx.doc_site(entity_ref))?
+            .is_some_and(|site| {
+                site.failure.as_deref() == Some(message)
+                    && site.failed_etag.as_deref() == Some(etag)
+            });
+        if known {
+            self.store
+                .transaction(|tx| tx.release_doc_claim(entity_ref, &self.replica))?;
+            return Ok(BuildOutcome::Failed(message.to_string()));
+        }
         let mut all: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         all.push(message.to_string());
         let warnings_json = serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_string());
