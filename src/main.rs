@@ -109,7 +109,7 @@ fn serve(
         Duration::from_millis(config.catalog.sync_interval_millis),
         config.catalog.refresh_interval > 0,
     );
-    let state = AppState::new(catalog.clone(), &config);
+    let state = AppState::new(catalog.clone(), &config)?;
     let recheck = config.techdocs.recheck_interval;
     let _docs = portico_server::docs::DocsFollower::spawn(
         catalog.clone(),

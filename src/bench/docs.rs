@@ -33,7 +33,7 @@ pub fn run(args: &BenchArgs, pages: usize) -> Result<(), AnyError> {
     )?);
     let target = site.join("catalog-info.yaml");
     catalog.add_location("file", &target.to_string_lossy(), AddMode::Lenient)?;
-    let state = portico_server::AppState::for_catalog(catalog.clone(), None);
+    let state = portico_server::AppState::for_catalog(catalog.clone(), None)?;
     let builder = state.docs.clone();
     let entity_ref = "component:default/handbook".to_string();
     let entity = catalog

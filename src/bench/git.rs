@@ -184,7 +184,7 @@ fn push_latency(
     let server = BenchServer::start(portico_server::AppState::for_catalog(
         catalog.clone(),
         Some(SECRET.to_string()),
-    ))?;
+    )?)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

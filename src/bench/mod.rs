@@ -117,7 +117,10 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .into());
     }
 
-    let server = BenchServer::start(portico_server::AppState::for_catalog(catalog.clone(), None))?;
+    let server = BenchServer::start(portico_server::AppState::for_catalog(
+        catalog.clone(),
+        None,
+    )?)?;
     let port = server.port;
 
     let base = format!("http://127.0.0.1:{port}/api/catalog");

@@ -58,6 +58,21 @@ impl Drop for Server {
     }
 }
 
+/// `portico serve` with no config, from the repository root (so with the
+/// example catalog and docs), on `port`, keeping its state in `data`.
+pub fn serve_example(data: &Path, port: u16) -> Server {
+    let child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+        .arg(data)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PORTICO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Server(child)
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -89,16 +104,7 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 fn serve_without_config_serves_the_example_catalog() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
-        .arg(data.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("PORTICO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
+    let _server = serve_example(data.path(), port);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut reply = None;
     while Instant::now() < deadline {

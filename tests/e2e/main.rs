@@ -4,5 +4,8 @@
 
 mod cli;
 mod replicas;
+mod search;
+#[path = "../search_relevance.rs"]
+mod search_relevance;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_portico");

@@ -110,6 +110,15 @@ impl From<CatalogError> for ApiError {
     }
 }
 
+impl From<portico_search::SearchError> for ApiError {
+    fn from(e: portico_search::SearchError) -> Self {
+        match e {
+            e @ portico_search::SearchError::InvalidCursor(_) => ApiError::input(e.to_string()),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         ApiError::unavailable("the server is shutting down")

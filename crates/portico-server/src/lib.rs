@@ -6,6 +6,7 @@ pub mod docs;
 pub mod error;
 mod params;
 mod routes;
+pub mod search;
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +21,7 @@ use portico_catalog::{AddMode, Catalog, CatalogConfig, RefreshPolicy};
 use portico_git::GitOptions;
 use portico_store::Store;
 use portico_techdocs::DocBuilder;
+use search::Search;
 
 pub use config::Config;
 use config::LocationConfig;
@@ -32,12 +34,19 @@ pub struct AppState {
     pub webhook_secret: Option<String>,
     /// Builds and serves TechDocs sites.
     pub docs: Arc<DocBuilder>,
+    /// This replica's search index, following the store.
+    pub search: Arc<Search>,
 }
 
 impl AppState {
-    pub fn new(catalog: Arc<Catalog>, config: &Config) -> AppState {
+    /// The index lives in `<dataDir>/search`.
+    pub fn new(catalog: Arc<Catalog>, config: &Config) -> Result<AppState, StartError> {
         let docs = docs::docs_builder(&catalog, &config.techdocs);
-        AppState {
+        let search = Search::start(
+            catalog.store().clone(),
+            Some(&config.data_dir.join("search")),
+        )?;
+        Ok(AppState {
             catalog,
             webhook_secret: config
                 .catalog
@@ -45,18 +54,25 @@ impl AppState {
                 .clone()
                 .filter(|s| !s.is_empty()),
             docs,
-        }
+            search: Arc::new(search),
+        })
     }
 
-    /// Default TechDocs settings, the given webhook secret: for tests and
-    /// the bench, which configure the catalog themselves.
-    pub fn for_catalog(catalog: Arc<Catalog>, webhook_secret: Option<String>) -> AppState {
+    /// Default TechDocs settings, an in-memory search index and the given
+    /// webhook secret: for tests and the bench, which configure the catalog
+    /// themselves.
+    pub fn for_catalog(
+        catalog: Arc<Catalog>,
+        webhook_secret: Option<String>,
+    ) -> Result<AppState, StartError> {
         let docs = docs::docs_builder(&catalog, &config::TechDocsSection::default());
-        AppState {
+        let search = Search::start(catalog.store().clone(), None)?;
+        Ok(AppState {
             catalog,
             webhook_secret,
             docs,
-        }
+            search: Arc::new(search),
+        })
     }
 }
 
@@ -68,6 +84,8 @@ pub enum StartError {
     Catalog(#[from] portico_catalog::CatalogError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Search(#[from] portico_search::SearchError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -179,13 +197,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(routes::health::readyz)
     .configure(routes::catalog::configure)
     .configure(routes::techdocs::configure)
+    .configure(routes::search::configure)
     .default_service(web::to(error::not_found));
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests),
 /// with no webhook secret.
 pub fn serve(listener: TcpListener, catalog: Arc<Catalog>) -> std::io::Result<Server> {
-    serve_state(listener, AppState::for_catalog(catalog, None))
+    let state = AppState::for_catalog(catalog, None).map_err(std::io::Error::other)?;
+    serve_state(listener, state)
 }
 
 /// Starts the HTTP server with the given state.

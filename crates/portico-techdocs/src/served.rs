@@ -118,3 +118,26 @@ pub fn file(store: &Store, entity_ref: &str, path: &str) -> Result<Served, Store
         Ok(Served::NotFound)
     })
 }
+
+/// One page of a site as search sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSections {
+    pub title: String,
+    /// Site-relative URL (`runbook/`).
+    pub url: String,
+    pub sections: Vec<portico_markdown::Section>,
+}
+
+/// Every page of an entity's site with its sections; empty when it has no
+/// site.
+pub fn search_pages(store: &Store, entity_ref: &str) -> Result<Vec<PageSections>, StoreError> {
+    let rows = store.read(|tx| tx.doc_pages(entity_ref))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| PageSections {
+            url: StoredPage::parse(&row.toc_json).url,
+            sections: serde_json::from_str(&row.sections_json).unwrap_or_default(),
+            title: row.title,
+        })
+        .collect())
+}

@@ -68,7 +68,8 @@ impl TestApp {
         let server_catalog = catalog.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let state = portico_server::AppState::for_catalog(server_catalog, webhook_secret);
+                let state = portico_server::AppState::for_catalog(server_catalog, webhook_secret)
+                    .expect("app state");
                 let server = portico_server::serve_state(listener, state).expect("serve");
                 tx.send(server.handle()).expect("send handle");
                 let _ = server.await;

@@ -10,4 +10,5 @@ mod entities;
 mod git;
 mod locations;
 mod refresh;
+mod search;
 mod techdocs;

@@ -1,0 +1,70 @@
+//! `/api/search/query`: Backstage's search route over the catalog and every
+//! doc page.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web, HttpResponse};
+use portico_search::{SearchQuery, MAX_PAGE_LIMIT};
+
+use crate::{ApiError, AppState};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("/api/search").service(query));
+}
+
+/// `term`, `types[]` (or `types`), `filters[<field>]`, `pageLimit`,
+/// `pageCursor`, as Backstage's search client sends them.
+fn parse(pairs: Vec<(String, String)>) -> Result<SearchQuery, ApiError> {
+    let mut parsed = SearchQuery::default();
+    let mut filters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "term" => parsed.term = value,
+            "types" | "types[]" => parsed.types.push(value),
+            "pageLimit" => {
+                parsed.page_limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::input(format!(
+                            "pageLimit must be a whole number from 1 to {MAX_PAGE_LIMIT}, got '{value}'"
+                        ))
+                    })?
+            }
+            "pageCursor" => parsed.page_cursor = Some(value).filter(|c| !c.is_empty()),
+            other => {
+                // `filters[kind]=x`, or `filters[kind][]=x` for several values.
+                let field = other.strip_prefix("filters[").and_then(|rest| {
+                    rest.strip_suffix("[]")
+                        .unwrap_or(rest)
+                        .strip_suffix(']')
+                });
+                match field {
+                    Some(field) if !field.is_empty() => {
+                        filters.entry(field.to_string()).or_default().push(value)
+                    }
+                    _ => {
+                        return Err(ApiError::input(format!(
+                            "unknown search parameter '{other}'; expected term, types[], \
+                             filters[<field>], pageLimit or pageCursor"
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    parsed.filters = filters;
+    Ok(parsed)
+}
+
+#[get("/query")]
+pub async fn query(
+    state: web::Data<AppState>,
+    params: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse(params.into_inner())?;
+    let search = state.search.clone();
+    let page = web::block(move || search.index().query(&request)).await??;
+    Ok(HttpResponse::Ok().json(page))
+}
