@@ -236,13 +236,25 @@ fn sentence(rng: &mut Lcg, words: usize) -> String {
 
 /// Writes the site and its catalog file; returns the Markdown bytes written.
 fn generate_site(root: &Path, pages: usize, seed: u64) -> Result<u64, AnyError> {
+    generate_named_site(root, "handbook", pages, seed)
+}
+
+/// A site of `pages` pages whose catalog entity is `component:default/<name>`.
+pub(super) fn generate_named_site(
+    root: &Path,
+    name: &str,
+    pages: usize,
+    seed: u64,
+) -> Result<u64, AnyError> {
     let docs = root.join("docs");
     std::fs::create_dir_all(&docs)?;
     std::fs::write(
         root.join("catalog-info.yaml"),
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: handbook\n  \
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  \
          annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: documentation\n  \
-         lifecycle: production\n  owner: group:default/platform\n",
+         lifecycle: production\n  owner: group:default/platform\n"
+        ),
     )?;
     let mut nav = String::from("site_name: Engineering handbook\nnav:\n  - Home: index.md\n");
     let sections = pages.div_ceil(SECTION_PAGES);

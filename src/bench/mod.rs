@@ -5,6 +5,7 @@
 mod docs;
 mod generate;
 mod git;
+mod search;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -19,9 +20,10 @@ use crate::AnyError;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// How many entities to generate.
-    #[arg(long, default_value_t = 10_000)]
-    entities: usize,
+    /// How many entities to generate (default 10000). With --docs-pages
+    /// as well: the search bench over both.
+    #[arg(long)]
+    entities: Option<usize>,
     /// `sqlite` (a fresh temp file) or a PostgreSQL URL (a fresh schema in it).
     #[arg(long, default_value = "sqlite")]
     database: String,
@@ -78,6 +80,9 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     if args.git_locations > 0 {
         return git::run(args, args.git_locations);
     }
+    if let (Some(entities), true) = (args.entities, args.docs_pages > 0) {
+        return search::run(args, entities, args.docs_pages);
+    }
     if args.docs_pages > 0 {
         return docs::run(args, args.docs_pages);
     }
@@ -86,7 +91,7 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .catalog_dir
         .clone()
         .unwrap_or_else(|| dir.path().join("catalog"));
-    let generated = generate::generate(&catalog_dir, args.entities, args.seed)?;
+    let generated = generate::generate(&catalog_dir, args.entities.unwrap_or(10_000), args.seed)?;
 
     let bench_db = BenchDatabase::open(&args.database, dir.path())?;
     let catalog = Arc::new(Catalog::open(
