@@ -26,17 +26,25 @@ pub struct TechDocsMetadata {
     pub failure: Option<String>,
 }
 
-/// A site's metadata; `None` when it was never built.
-pub fn metadata(store: &Store, entity_ref: &str) -> Result<Option<TechDocsMetadata>, StoreError> {
+/// What the store has of a site.
+#[derive(Debug, Clone)]
+pub enum SiteStatus {
+    Built(TechDocsMetadata),
+    /// Never built; the last attempt's failure, if one was recorded.
+    NotBuilt(Option<String>),
+}
+
+/// A site's metadata, or why there is none, from one read of its row.
+pub fn metadata(store: &Store, entity_ref: &str) -> Result<SiteStatus, StoreError> {
     store.read(|tx| {
         let Some(site) = tx.doc_site(entity_ref)? else {
-            return Ok(None);
+            return Ok(SiteStatus::NotBuilt(None));
         };
         if site.etag.is_empty() {
-            return Ok(None);
+            return Ok(SiteStatus::NotBuilt(site.failure));
         }
         let files = tx.doc_file_paths(entity_ref)?;
-        Ok(Some(TechDocsMetadata {
+        Ok(SiteStatus::Built(TechDocsMetadata {
             site_name: site.site_name,
             site_description: site.site_description,
             etag: site.etag,
@@ -46,13 +54,6 @@ pub fn metadata(store: &Store, entity_ref: &str) -> Result<Option<TechDocsMetada
             failure: site.failure,
         }))
     })
-}
-
-/// Why a site has nothing to serve: never built, and maybe why.
-pub fn failure(store: &Store, entity_ref: &str) -> Result<Option<String>, StoreError> {
-    Ok(store
-        .read(|tx| tx.doc_site(entity_ref))?
-        .and_then(|site| site.failure))
 }
 
 /// A file of a site.

@@ -124,7 +124,8 @@ fn relative_origin(
 }
 
 fn url_origin(url: &str, opts: &ReadOptions) -> Result<DocsOrigin, DocsOriginError> {
-    let target = if url.contains("//") && url.contains("?ref=") || !url.contains("://") {
+    // A go-getter `git` target, or a path on this machine; else a forge URL.
+    let target = if (url.contains("//") && url.contains("?ref=")) || !url.contains("://") {
         GitTarget::parse("git", url)?
     } else {
         tree_target(url)?

@@ -137,15 +137,10 @@ pub async fn site_metadata(
     let owner = site_owner(&key, &entity)?;
     let store = state.docs.store().clone();
     let lookup = owner.clone();
-    let (metadata, failure) = web::block(move || {
-        let metadata = served::metadata(&store, &lookup)?;
-        let failure = served::failure(&store, &lookup)?;
-        Ok::<_, portico_store::StoreError>((metadata, failure))
-    })
-    .await??;
-    match metadata {
-        Some(metadata) => Ok(HttpResponse::Ok().json(metadata)),
-        None => Err(ApiError::not_found(match failure {
+    let status = web::block(move || served::metadata(&store, &lookup)).await??;
+    match status {
+        served::SiteStatus::Built(metadata) => Ok(HttpResponse::Ok().json(metadata)),
+        served::SiteStatus::NotBuilt(failure) => Err(ApiError::not_found(match failure {
             Some(why) => format!("The docs of {owner} have not been built: {why}"),
             None => format!("The docs of {owner} have not been built (yet)"),
         })),

@@ -3,7 +3,7 @@
 use portico_markdown::TocEntry;
 use portico_techdocs::{
     escape_html, page_document, search_index, write_static, NavNode, PageParts, SiteMeta,
-    DEFAULT_MERMAID_URL, SEARCH_INDEX_PATH,
+    SEARCH_INDEX_PATH,
 };
 
 use crate::fixture::{build, source};
@@ -11,12 +11,7 @@ use crate::fixture::{build, source};
 fn meta(name: &str) -> SiteMeta {
     SiteMeta {
         site_name: name.to_string(),
-        site_description: None,
-        repo_url: None,
-        edit_uri: None,
-        use_directory_urls: true,
-        mermaid_url: DEFAULT_MERMAID_URL.to_string(),
-        docs_dir: "docs".to_string(),
+        ..SiteMeta::default()
     }
 }
 
