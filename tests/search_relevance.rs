@@ -52,22 +52,6 @@ const fn case(
 
 const NONE: &[(&str, &str)] = &[];
 
-/// Cases search does not answer well yet (issue 5 is open until this list
-/// is empty): run and reported, not asserted.
-const KNOWN_MISSES: &[&str] = &[
-    "paym",
-    "playl",
-    // Ranks 3rd or 4th depending on segment order: ties are not broken
-    // deterministically yet.
-    "paymnets",
-    "identiy service",
-    "subscripton billing",
-    "spring-boot",
-    "asyncapi",
-    "payments rollback",
-    "search latency spike",
-];
-
 const CASES: &[Case] = &[
     // Exact names and refs.
     case("exact name", "payments-service", NONE, &["/catalog/default/component/payments-service"]),
@@ -621,7 +605,6 @@ fn search_relevance_over_the_example_catalog_and_docs() {
     }
 
     let mut failures = Vec::new();
-    let mut misses = 0;
     for case in CASES {
         let shown = match search(port, case.term, case.params) {
             Ok(page) => page,
@@ -638,18 +621,12 @@ fn search_relevance_over_the_example_catalog_and_docs() {
                 .iter()
                 .any(|location| case.expect.iter().any(|p| matches(p, location)))
         });
-        let known_miss = KNOWN_MISSES.contains(&case.term);
-        let verdict = match (found, known_miss) {
-            (true, _) => "ok  ",
-            (false, true) => "MISS (known)",
-            (false, false) => "FAIL",
-        };
+        let verdict = if found { "ok  " } else { "FAIL" };
         println!(
             "{verdict} [{}] {:?} {:?}",
             case.about, case.term, case.params
         );
-        misses += usize::from(!found && known_miss);
-        if !found && !known_miss {
+        if !found {
             failures.push(format!(
                 "  [{}] {:?}{}\n    expected one of {:?} in the top {TOP}; got {} results:{}",
                 case.about,
@@ -666,8 +643,8 @@ fn search_relevance_over_the_example_catalog_and_docs() {
         }
     }
     println!(
-        "search relevance: {} of {} cases pass ({misses} known misses)",
-        CASES.len() - failures.len() - misses,
+        "search relevance: {} of {} cases pass",
+        CASES.len() - failures.len(),
         CASES.len()
     );
     assert!(

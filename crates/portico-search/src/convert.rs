@@ -44,10 +44,13 @@ pub(crate) fn entity(f: &Fields, e: &EntityDoc) -> TantivyDocument {
     d.add_text(f.name, &e.name);
     d.add_text(f.name_exact, &e.name);
     d.add_text(f.name_prefix, schema::name_prefixes(&e.name));
+    d.add_text(f.name_words, &e.name);
     if let Some(title) = &e.title {
         d.add_text(f.title, title);
         d.add_text(f.title_prefix, schema::word_prefixes([title.as_str()]));
+        d.add_text(f.title_words, title);
     }
+    d.add_u64(f.prior, schema::kind_prior(&e.kind));
     if let Some(description) = &e.description {
         d.add_text(f.body, description);
     }
@@ -76,14 +79,13 @@ pub(crate) fn entity(f: &Fields, e: &EntityDoc) -> TantivyDocument {
     }
     d.add_u64(f.group, 0);
     // Entities sort before the doc sections of the same name.
-    d.add_text(
-        f.sort,
-        format!(
-            "{}\u{1}{}\u{1}0",
-            e.name.to_lowercase(),
-            e.entity_ref.to_lowercase()
-        ),
+    let sort = format!(
+        "{}\u{1}{}\u{1}0",
+        e.name.to_lowercase(),
+        e.entity_ref.to_lowercase()
     );
+    d.add_u64(f.tie, schema::stable_hash(&[&sort]));
+    d.add_text(f.sort, sort);
     d.add_text(f.doc, entity_document(e).to_string());
     d
 }
@@ -173,6 +175,7 @@ pub(crate) fn page_sections(
                 f.title_prefix,
                 schema::word_prefixes([s.heading.as_str(), page.page_title.as_str()]),
             );
+            d.add_text(f.title_words, &s.heading);
             d.add_text(f.body, &s.text);
             d.add_text(f.context, &context);
             d.add_text(f.f_kind, &page.kind);
@@ -185,7 +188,10 @@ pub(crate) fn page_sections(
                 d.add_text(f.f_lifecycle, lifecycle);
             }
             d.add_u64(f.group, group);
-            d.add_text(f.sort, format!("{sort_base}\u{1}{i:05}"));
+            d.add_u64(f.prior, schema::NEUTRAL_PRIOR);
+            let sort = format!("{sort_base}\u{1}{i:05}");
+            d.add_u64(f.tie, schema::stable_hash(&[&sort]));
+            d.add_text(f.sort, sort);
             d.add_text(f.doc, section_document(page, s).to_string());
             d
         })

@@ -10,7 +10,8 @@
 //! page are shown as one result with `document.subHits`.
 //!
 //! The term is never a syntax error. Words must all match (common English
-//! words like "how" or "the" are optional), stemmed (`rollbacks` finds
+//! words like "how" or "the" are optional; of three or more words, one may
+//! be missing, and documents with all of them rank first), stemmed (`rollbacks` finds
 //! `rollback`); the last word also matches as a prefix while it is being
 //! typed (`paym` finds `payments-api`); `"quoted phrases"`, `-word`,
 //! `NOT word` and `OR` work; any other punctuation only separates words. A
@@ -32,7 +33,10 @@
 //! The index lives in one directory ([`SearchIndex::open`]); each commit
 //! records the schema version and the change-log [`Position`] it reflects,
 //! so a restart either reuses it and catches up from there, or gets a fresh
-//! empty index to rebuild (see [`Opened`]).
+//! empty index to rebuild (see [`Opened`]). A rebuild is fed in parts and
+//! committed once ([`SearchWriter::begin_rebuild`]); until then queries see
+//! the last commit, and [`scan`] answers from the catalog's entities where
+//! there is none.
 
 mod convert;
 mod doc;
@@ -46,9 +50,10 @@ mod writer;
 pub use doc::{entity_ref, full_owner_ref, DocPageDoc, EntityDoc, SectionDoc};
 pub use error::SearchError;
 pub use index::SearchIndex;
+pub use query::scan;
 pub use schema::{SCHEMA_VERSION, TYPE_CATALOG, TYPE_TECHDOCS};
 pub use types::{
     Batch, Highlight, Opened, Position, SearchPage, SearchQuery, SearchResult, Update,
     DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, POST_TAG, PRE_TAG,
 };
-pub use writer::SearchWriter;
+pub use writer::{Rebuild, SearchWriter};

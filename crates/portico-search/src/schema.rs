@@ -17,7 +17,7 @@ use tantivy::{Index, IndexSettings};
 /// Bump whenever the schema, an analyzer, or what goes into a field
 /// changes: an index written with another version is wiped and rebuilt at
 /// open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// English words split on anything not alphanumeric, lowercased, folded to
 /// ASCII, stemmed (`rollbacks` -> `rollback`).
@@ -26,6 +26,9 @@ pub(crate) const ENGLISH: &str = "portico_en";
 pub(crate) const LOWER: &str = "portico_lower";
 /// Tokens we prepared ourselves (prefixes), split on whitespace only.
 pub(crate) const PREPARED: &str = "portico_prepared";
+/// English words without stemming, for typo tolerance: one edit from
+/// `identiy` is `identity`, but its stem `ident` is two away.
+pub(crate) const WORDS: &str = "portico_words";
 
 /// Result types, as Backstage names them.
 pub const TYPE_CATALOG: &str = "software-catalog";
@@ -59,6 +62,10 @@ pub(crate) struct Fields {
     pub page_title: Field,
     /// Prefixes of title, heading and page-title words.
     pub title_prefix: Field,
+    /// Name words unstemmed (typo tolerance).
+    pub name_words: Field,
+    /// Title or heading words unstemmed (typo tolerance).
+    pub title_words: Field,
     /// Description, or section text.
     pub body: Field,
     /// Tags, type, owner, lifecycle, system, kind, namespace, annotations.
@@ -73,8 +80,15 @@ pub(crate) struct Fields {
     pub f_owner: Field,
     pub f_lifecycle: Field,
     pub f_tag: Field,
+    /// How likely an entity of this kind is what a search is for, as a
+    /// percentage the score is multiplied by (see [`kind_prior`]); fast
+    /// field.
+    pub prior: Field,
     /// Groups the sections of one page (0 for entities), fast field.
     pub group: Field,
+    /// Stable per-document number ordering equal scores, fast field:
+    /// without it, ties fall in whatever order the indexing threads wrote.
+    pub tie: Field,
     /// Order of the no-term listing, fast field.
     pub sort: Field,
     /// The finished Backstage document, JSON.
@@ -82,6 +96,10 @@ pub(crate) struct Fields {
 }
 
 pub(crate) const GROUP_FIELD: &str = "group";
+pub(crate) const TIE_FIELD: &str = "tie";
+pub(crate) const PRIOR_FIELD: &str = "prior";
+/// The prior of documents without one: the score as it is.
+pub(crate) const NEUTRAL_PRIOR: u64 = 100;
 pub(crate) const SORT_FIELD: &str = "sort";
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -97,7 +115,11 @@ pub(crate) fn build() -> (Schema, Fields) {
     // Phrases need positions on every field a phrase can match.
     let english = text(ENGLISH, IndexRecordOption::WithFreqsAndPositions, true);
     let exact = text(LOWER, IndexRecordOption::WithFreqs, true);
-    let prepared = text(PREPARED, IndexRecordOption::WithFreqs, true);
+    // No length normalisation on prefixes: `paym` is as good a start of
+    // `payments-service` as of `payments`; which comes first is the prior's
+    // call, not the name length's.
+    let prepared = text(PREPARED, IndexRecordOption::WithFreqs, false);
+    let words = text(WORDS, IndexRecordOption::WithFreqs, true);
     let filter = text(LOWER, IndexRecordOption::Basic, false);
 
     let fields = Fields {
@@ -111,6 +133,8 @@ pub(crate) fn build() -> (Schema, Fields) {
         heading: b.add_text_field("heading", english.clone()),
         page_title: b.add_text_field("page_title", english.clone()),
         title_prefix: b.add_text_field("title_prefix", prepared),
+        name_words: b.add_text_field("name_words", words.clone()),
+        title_words: b.add_text_field("title_words", words),
         body: b.add_text_field("body", english.clone()),
         extra: b.add_text_field("extra", english.clone()),
         context: b.add_text_field("context", english),
@@ -121,11 +145,27 @@ pub(crate) fn build() -> (Schema, Fields) {
         f_owner: b.add_text_field("f_owner", filter.clone()),
         f_lifecycle: b.add_text_field("f_lifecycle", filter.clone()),
         f_tag: b.add_text_field("f_tag", filter),
+        prior: b.add_u64_field(PRIOR_FIELD, NumericOptions::default().set_fast()),
         group: b.add_u64_field(GROUP_FIELD, NumericOptions::default().set_fast()),
+        tie: b.add_u64_field(TIE_FIELD, NumericOptions::default().set_fast()),
         sort: b.add_text_field(SORT_FIELD, TextOptions::default().set_fast("raw")),
         doc: b.add_text_field("doc", STORED),
     };
     (b.build(), fields)
+}
+
+/// The prior of an entity kind, in percent of the score (see
+/// `Fields::prior`): the kinds people search for most count a little more,
+/// enough to order equally good matches (`paym`: the service before the
+/// team), too little to lift a weaker match over a better one.
+pub(crate) fn kind_prior(kind: &str) -> u64 {
+    match kind.to_ascii_lowercase().as_str() {
+        "component" => 115,
+        "api" => 112,
+        "system" | "domain" | "resource" => 108,
+        "group" => 104,
+        _ => NEUTRAL_PRIOR,
+    }
 }
 
 /// Smaller stored-field blocks than tantivy's 16 KiB: a page of results
@@ -147,6 +187,7 @@ pub(crate) fn register_tokenizers(index: &Index) {
             .filter(LowerCaser)
             .build(),
     );
+    manager.register(WORDS, folded_words_analyzer());
     manager.register(
         PREPARED,
         TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),

@@ -3,7 +3,7 @@
 //! expensive part, so the thread drains whatever has queued up and commits
 //! it all at once.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -26,10 +26,18 @@ const MAX_INDEXING_THREADS: usize = 2;
 
 /// How long the writer waits for work before reloading the reader anyway.
 const IDLE_RELOAD: Duration = Duration::from_secs(2);
+/// Messages waiting for the writer, at most: a rebuild reading the
+/// database faster than tantivy indexes waits instead of queueing the
+/// whole catalog in memory.
+const QUEUE: usize = 8;
 
 enum Msg {
     Batch(Batch),
-    Rebuild(Batch),
+    /// Delete everything; nothing is committed until `RebuildFinish`.
+    RebuildStart,
+    RebuildAdd(Vec<Update>),
+    RebuildFinish(Position),
+    RebuildAbort,
     Flush(Sender<Result<Position, SearchError>>),
 }
 
@@ -42,7 +50,7 @@ pub struct SearchWriter {
 }
 
 struct Inner {
-    tx: Option<Sender<Msg>>,
+    tx: Option<SyncSender<Msg>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -90,8 +98,9 @@ impl SearchWriter {
             fields: index.fields,
             position: Arc::clone(&index.position),
             failure: None,
+            rebuild: RebuildState::Idle,
         };
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("search-writer".into())
             .spawn(move || state.run(rx))
@@ -122,15 +131,61 @@ impl SearchWriter {
     /// Queues "delete everything, then add these": for a fresh or
     /// unusable index. Committed as one, so queries never see it half done.
     pub fn rebuild(&self, updates: Vec<Update>, position: Position) -> Result<(), SearchError> {
-        self.post(Msg::Rebuild(Batch { updates, position }))
+        let mut rebuild = self.begin_rebuild()?;
+        rebuild.add(updates)?;
+        rebuild.finish(position)
+    }
+
+    /// Starts replacing the whole index, fed in parts so that the caller
+    /// never holds all of it in memory. Queries keep seeing the last commit
+    /// until [`Rebuild::finish`]; dropping the `Rebuild` unfinished rolls
+    /// it back.
+    pub fn begin_rebuild(&self) -> Result<Rebuild<'_>, SearchError> {
+        self.post(Msg::RebuildStart)?;
+        Ok(Rebuild {
+            writer: self,
+            finished: false,
+        })
     }
 
     /// Blocks until everything sent before is committed and visible to
     /// queries. Reports a failure of the thread since the last flush.
+    /// During a rebuild nothing is committed; a flush then answers with
+    /// the position of the last commit.
     pub fn flush(&self) -> Result<Position, SearchError> {
         let (tx, rx) = mpsc::channel();
         self.post(Msg::Flush(tx))?;
         rx.recv().map_err(|_| SearchError::WriterStopped)?
+    }
+}
+
+/// A rebuild in progress (see [`SearchWriter::begin_rebuild`]).
+pub struct Rebuild<'a> {
+    writer: &'a SearchWriter,
+    finished: bool,
+}
+
+impl Rebuild<'_> {
+    /// Queues documents for the new index; blocks while the writer is
+    /// behind.
+    pub fn add(&mut self, updates: Vec<Update>) -> Result<(), SearchError> {
+        self.writer.post(Msg::RebuildAdd(updates))
+    }
+
+    /// Commits the new index at `position`; it becomes visible to queries
+    /// at once.
+    pub fn finish(mut self, position: Position) -> Result<(), SearchError> {
+        self.finished = true;
+        self.writer.post(Msg::RebuildFinish(position))
+    }
+}
+
+impl Drop for Rebuild<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // The writer may be gone already; then there is nothing to undo.
+            let _ = self.writer.post(Msg::RebuildAbort);
+        }
     }
 }
 
@@ -142,6 +197,17 @@ struct WriterState {
     position: Arc<Mutex<Position>>,
     /// The last failure, until a flush reports it.
     failure: Option<String>,
+    rebuild: RebuildState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RebuildState {
+    Idle,
+    /// Between `RebuildStart` and its finish or abort: nothing commits.
+    Running,
+    /// Failed and rolled back: its remaining parts are dropped until its
+    /// finish or abort arrives.
+    Failed,
 }
 
 impl WriterState {
@@ -162,52 +228,84 @@ impl WriterState {
             };
             let mut pending = vec![first];
             pending.extend(rx.try_iter());
-            let mut flushes = Vec::new();
-            let mut target: Option<Position> = None;
-            let mut rebuilt = false;
-            let mut applied: Result<(), String> = Ok(());
-            for msg in pending {
-                match msg {
-                    Msg::Flush(reply) => flushes.push(reply),
-                    Msg::Batch(batch) | Msg::Rebuild(batch) if applied.is_err() => {
-                        // Already failing: this drain is rolled back anyway.
-                        target = Some(batch.position);
+            self.drain(pending);
+        }
+    }
+
+    /// Applies what queued up and commits it as one.
+    fn drain(&mut self, pending: Vec<Msg>) {
+        let mut flushes = Vec::new();
+        let mut target: Option<Position> = None;
+        let mut rebuilt = false;
+        let mut applied: Result<(), String> = Ok(());
+        for msg in pending {
+            match msg {
+                Msg::Flush(reply) => flushes.push(reply),
+                Msg::RebuildAbort => {
+                    if self.rebuild == RebuildState::Running {
+                        self.rollback("the rebuild was abandoned");
+                        target = None;
+                        applied = Ok(());
                     }
-                    Msg::Batch(batch) => {
-                        applied = self.apply(batch.updates);
-                        target = Some(batch.position);
-                    }
-                    Msg::Rebuild(batch) => {
-                        rebuilt = true;
+                    self.rebuild = RebuildState::Idle;
+                }
+                Msg::RebuildStart => {
+                    self.rebuild = RebuildState::Running;
+                    if applied.is_ok() {
                         applied = self
                             .writer
                             .delete_all_documents()
                             .map(drop)
-                            .map_err(|e| format!("deleting everything: {e}"))
-                            .and_then(|()| self.apply(batch.updates));
-                        target = Some(batch.position);
+                            .map_err(|e| format!("deleting everything: {e}"));
                     }
                 }
-            }
-            if let Some(position) = target {
-                if let Err(reason) = applied.and_then(|()| self.commit(position)) {
-                    tracing::error!(%reason, "search index batch lost; the index stays at its last position");
-                    if let Err(e) = self.writer.rollback() {
-                        tracing::error!(error = %e, "search index writer rollback failed");
-                    }
-                    self.failure = Some(reason);
-                } else if rebuilt {
-                    self.merge_all();
+                Msg::RebuildAdd(_) if self.rebuild != RebuildState::Running => {}
+                Msg::RebuildFinish(_) if self.rebuild != RebuildState::Running => {
+                    self.rebuild = RebuildState::Idle;
+                }
+                // Already failing: this drain is rolled back anyway.
+                Msg::Batch(_) | Msg::RebuildAdd(_) if applied.is_err() => {}
+                Msg::Batch(batch) => {
+                    applied = self.apply(batch.updates);
+                    target = Some(batch.position);
+                }
+                Msg::RebuildAdd(updates) => applied = self.apply(updates),
+                Msg::RebuildFinish(position) => {
+                    self.rebuild = RebuildState::Idle;
+                    rebuilt = true;
+                    target = Some(position);
                 }
             }
-            for reply in flushes {
-                let answer = match self.failure.take() {
-                    Some(reason) => Err(SearchError::Writer(reason)),
-                    None => Ok(*self.position.lock().unwrap_or_else(PoisonError::into_inner)),
-                };
-                // The flusher may have given up waiting; nothing to do then.
-                let _ = reply.send(answer);
+        }
+        if let Err(reason) = applied {
+            tracing::error!(%reason, "search index batch lost; the index stays at its last position");
+            self.rollback(&reason);
+            self.failure = Some(reason);
+            if self.rebuild == RebuildState::Running {
+                self.rebuild = RebuildState::Failed;
             }
+        } else if let (Some(position), false) = (target, self.rebuild == RebuildState::Running) {
+            if let Err(reason) = self.commit(position) {
+                tracing::error!(%reason, "search index commit failed; the index stays at its last position");
+                self.rollback(&reason);
+                self.failure = Some(reason);
+            } else if rebuilt {
+                self.merge_all();
+            }
+        }
+        for reply in flushes {
+            let answer = match self.failure.take() {
+                Some(reason) => Err(SearchError::Writer(reason)),
+                None => Ok(*self.position.lock().unwrap_or_else(PoisonError::into_inner)),
+            };
+            // The flusher may have given up waiting; nothing to do then.
+            let _ = reply.send(answer);
+        }
+    }
+
+    fn rollback(&mut self, why: &str) {
+        if let Err(e) = self.writer.rollback() {
+            tracing::error!(error = %e, why, "search index writer rollback failed");
         }
     }
 

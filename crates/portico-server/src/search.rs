@@ -19,14 +19,20 @@ use serde_json::Value;
 
 /// How often the follower looks at the change logs.
 const FOLLOW_POLL: Duration = Duration::from_millis(200);
+/// Wait before trying a failed rebuild again.
+const PREPARE_RETRY: Duration = Duration::from_secs(5);
 /// Changes read per round.
 const CHANGES_PER_ROUND: i64 = 5_000;
 /// Entities read per page while rebuilding.
 const REBUILD_PAGE: i64 = 2_000;
+/// Doc sections sent to the writer at once while rebuilding, about.
+const REBUILD_SECTIONS: usize = 5_000;
 
 /// The search index of this replica and the thread that keeps it current.
 pub struct Search {
     index: Arc<SearchIndex>,
+    /// The index was reused at start: it has (possibly dated) content.
+    has_content: bool,
     ready: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
@@ -45,6 +51,9 @@ impl Search {
         let index = Arc::new(index);
         let writer = index.writer()?;
         let ready = Arc::new(AtomicBool::new(false));
+        // A reused index answers while it catches up or is rebuilt; a new
+        // one is empty until its rebuild commits.
+        let has_content = matches!(opened, Opened::Reused(_));
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, done) = (stop.clone(), ready.clone());
         let follower_index = index.clone();
@@ -55,6 +64,7 @@ impl Search {
             .ok();
         Ok(Search {
             index,
+            has_content,
             ready,
             stop,
             handle,
@@ -68,6 +78,13 @@ impl Search {
     /// Whether the index holds everything up to a recent change-log position.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Whether queries should go to the index: it is ready, or it was
+    /// reused and serves its last content while it is brought up to date.
+    /// Otherwise [`portico_search::scan`] answers from the catalog.
+    pub fn answers_from_index(&self) -> bool {
+        self.has_content || self.is_ready()
     }
 }
 
@@ -97,11 +114,23 @@ fn follow(
     ready: &AtomicBool,
     stop: &AtomicBool,
 ) {
-    let mut position = match prepare(store, index, writer, opened) {
-        Ok(position) => position,
-        Err(e) => {
-            tracing::error!(error = %e, "the search index cannot be built; search is off");
-            return;
+    // A database that is briefly away must not turn search off for good:
+    // the rebuild is tried again until it succeeds or the server stops.
+    let mut position = loop {
+        match prepare(store, index, writer, opened) {
+            Ok(position) => break position,
+            Err(e) => tracing::error!(
+                error = %e,
+                retry_in_s = PREPARE_RETRY.as_secs(),
+                "the search index cannot be built"
+            ),
+        }
+        let until = std::time::Instant::now() + PREPARE_RETRY;
+        while std::time::Instant::now() < until {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(FOLLOW_POLL);
         }
     };
     ready.store(true, Ordering::Release);
@@ -136,7 +165,10 @@ fn prepare(
     }
     let started = std::time::Instant::now();
     // Positions first: what changes while we read is applied again after.
-    let mut updates = Vec::new();
+    // The database is read in pages and fed to the writer as it goes; the
+    // old index answers queries until the rebuild is committed.
+    let mut rebuild = writer.begin_rebuild()?;
+    let mut count = 0usize;
     let mut after: Option<String> = None;
     loop {
         let page = store.read(|tx| tx.final_entities_page(after.as_deref(), REBUILD_PAGE))?;
@@ -144,18 +176,31 @@ fn prepare(
             break;
         };
         after = Some(last.0.clone());
-        for (_, json) in &page {
-            if let Some(doc) = parse(json).as_ref().and_then(EntityDoc::from_entity_json) {
-                updates.push(Update::UpsertEntity(doc));
-            }
-        }
+        let updates: Vec<Update> = page
+            .iter()
+            .filter_map(|(_, json)| parse(json).as_ref().and_then(EntityDoc::from_entity_json))
+            .map(Update::UpsertEntity)
+            .collect();
+        count += updates.len();
+        rebuild.add(updates)?;
     }
     let sites = store.read(|tx| tx.doc_sites())?;
+    let mut docs = Vec::new();
+    let mut sections = 0usize;
     for site in sites.iter().filter(|s| !s.etag.is_empty()) {
-        updates.push(doc_update(store, &site.entity_ref)?);
+        let update = doc_update(store, &site.entity_ref)?;
+        if let Update::ReplaceDocs { pages, .. } = &update {
+            sections += pages.iter().map(|p| p.sections.len()).sum::<usize>();
+        }
+        count += 1;
+        docs.push(update);
+        if sections >= REBUILD_SECTIONS {
+            rebuild.add(std::mem::take(&mut docs))?;
+            sections = 0;
+        }
     }
-    let count = updates.len();
-    writer.rebuild(updates, heads)?;
+    rebuild.add(docs)?;
+    rebuild.finish(heads)?;
     writer.flush()?;
     tracing::info!(
         documents = count,
@@ -212,6 +257,18 @@ fn catch_up(
     for entity_ref in entity_refs.iter().filter(|r| !found.contains(*r)) {
         updates.push(Update::RemoveEntity(entity_ref.clone()));
         updates.push(Update::RemoveDocs(entity_ref.clone()));
+    }
+    // Doc sections carry their entity's title, owner and lifecycle: an
+    // entity change re-sends the docs of an entity that has a site.
+    let mut doc_refs = doc_refs;
+    if !found.is_empty() {
+        let sites = store.read(|tx| tx.doc_sites())?;
+        doc_refs.extend(
+            sites
+                .into_iter()
+                .filter(|site| !site.etag.is_empty() && found.contains(&site.entity_ref))
+                .map(|site| site.entity_ref),
+        );
     }
     for entity_ref in doc_refs {
         updates.push(doc_update(store, &entity_ref)?);

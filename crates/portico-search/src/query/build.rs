@@ -19,7 +19,9 @@ use tantivy::{Searcher, Term};
 
 use super::lex::{Item, Parsed};
 use crate::doc::full_owner_ref;
-use crate::schema::{Fields, MAX_NAME_PREFIX, MAX_WORD_PREFIX, TYPE_CATALOG, TYPE_TECHDOCS};
+use crate::schema::{
+    folded_words_analyzer, Fields, MAX_NAME_PREFIX, MAX_WORD_PREFIX, TYPE_CATALOG, TYPE_TECHDOCS,
+};
 
 type BoxQuery = Box<dyn Query>;
 
@@ -36,6 +38,17 @@ const TITLE_PREFIX: f32 = 3.0;
 const BODY_PREFIX: f32 = 0.3;
 /// The whole term equals the name or ref: far above any field match.
 const EXACT_NAME: f32 = 40.0;
+/// The whole term equals a tag or the spec type (`spring-boot`,
+/// `asyncapi`): above a match of its words in a description or doc page.
+const EXACT_TAG: f32 = 12.0;
+/// A long word may be two words run together (`rollback`: `roll back`).
+const MIN_COMPOUND_LEN: usize = 6;
+const MIN_COMPOUND_PART: usize = 3;
+/// The two-word reading of a compound counts a little less than the word.
+const COMPOUND: f32 = 0.8;
+/// With this many content words or more, one of them may be missing: a
+/// runbook on `search latency` still answers `search latency spike`.
+const MIN_WORDS_FOR_ONE_MISSING: usize = 3;
 /// Other fields a word matched add this share of their score.
 const TIE_BREAKER: f32 = 0.1;
 /// Body prefixes shorter than this would expand to most of the dictionary.
@@ -60,6 +73,8 @@ pub(crate) struct Token {
     pub stem: String,
     /// The word as typed, lowercased.
     pub raw: String,
+    /// Lowercased and folded to ASCII, not stemmed (`identiy`).
+    pub word: String,
     pub position: usize,
 }
 
@@ -68,16 +83,29 @@ pub(crate) fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
     let mut stream = analyzer.token_stream(text);
     while stream.advance() {
         let t = stream.token();
+        let raw = text
+            .get(t.offset_from..t.offset_to)
+            .unwrap_or_default()
+            .to_lowercase();
         tokens.push(Token {
             stem: t.text.clone(),
-            raw: text
-                .get(t.offset_from..t.offset_to)
-                .unwrap_or_default()
-                .to_lowercase(),
+            word: fold(&raw),
+            raw,
             position: t.position,
         });
     }
     tokens
+}
+
+/// One lowercase word folded to ASCII the way the indexed words are.
+fn fold(word: &str) -> String {
+    let mut folder = folded_words_analyzer();
+    let mut stream = folder.token_stream(word);
+    let mut out = String::new();
+    while stream.advance() {
+        out.push_str(&stream.token().text);
+    }
+    out
 }
 
 pub(crate) struct Builder<'a> {
@@ -131,6 +159,8 @@ impl Builder<'_> {
         });
 
         let mut clauses: Vec<(Occur, BoxQuery)> = Vec::new();
+        // Required words; with enough of them, all but one are required.
+        let mut required: Vec<BoxQuery> = Vec::new();
         let last = analyzed.len().saturating_sub(1);
         for (i, (item, tokens)) in analyzed.iter().enumerate() {
             if item.phrase && tokens.len() > 1 {
@@ -150,15 +180,33 @@ impl Builder<'_> {
                 });
                 let fuzzy = self.fuzzy && !item.negated && !item.phrase;
                 let query = self.word(token, prefix, fuzzy);
-                let occur = if item.negated {
-                    Occur::MustNot
+                if item.negated {
+                    clauses.push((Occur::MustNot, query));
                 } else if has_content_word && STOP_WORDS.contains(&token.raw.as_str()) {
-                    Occur::Should
+                    clauses.push((Occur::Should, query));
                 } else {
-                    Occur::Must
-                };
-                clauses.push((occur, query));
+                    required.push(query);
+                }
             }
+        }
+        if required.len() >= MIN_WORDS_FOR_ONE_MISSING {
+            // Matching every word counts twice: the words' scores again,
+            // through a clause only documents with all of them match.
+            let all_words = BooleanQuery::new(
+                required
+                    .iter()
+                    .map(|q| (Occur::Must, q.box_clone()))
+                    .collect(),
+            );
+            let words = required.len();
+            let any_but_one = BooleanQuery::with_minimum_required_clauses(
+                required.into_iter().map(|q| (Occur::Should, q)).collect(),
+                words - 1,
+            );
+            clauses.push((Occur::Must, Box::new(any_but_one)));
+            clauses.push((Occur::Should, Box::new(all_words)));
+        } else {
+            clauses.extend(required.into_iter().map(|q| (Occur::Must, q)));
         }
         if clauses.is_empty() {
             return None;
@@ -169,7 +217,7 @@ impl Builder<'_> {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    fn word(&self, token: &Token, prefix: Option<Prefix<'_>>, fuzzy: bool) -> BoxQuery {
+    fn word(&mut self, token: &Token, prefix: Option<Prefix<'_>>, fuzzy: bool) -> BoxQuery {
         let f = self.fields;
         let mut alternatives: Vec<BoxQuery> = [
             (f.name, NAME),
@@ -199,15 +247,19 @@ impl Builder<'_> {
             }
         }
 
+        if !fuzzy {
+            alternatives.extend(self.compound(token));
+        }
         if fuzzy && token.raw.chars().count() >= MIN_FUZZY_LEN {
             // Fuzzy scores are constant; the boosts keep the field order.
-            for (field, boost) in [
-                (f.name, NAME / 2.0),
-                (f.title, TITLE / 2.0),
-                (f.heading, HEADING / 2.0),
-                (f.body, BODY / 2.0),
+            // Names and titles are matched unstemmed: a typo often changes
+            // the stem more than the word (`identiy` / `ident`).
+            for (field, boost, text) in [
+                (f.name_words, NAME / 2.0, &token.word),
+                (f.title_words, TITLE / 2.0, &token.word),
+                (f.body, BODY / 2.0, &token.stem),
             ] {
-                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &token.stem), 1, true);
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, text), 1, true);
                 alternatives.push(boosted(Box::new(fuzzy), boost));
             }
         }
@@ -215,6 +267,41 @@ impl Builder<'_> {
             alternatives,
             TIE_BREAKER,
         ))
+    }
+
+    /// `rollback` read as the phrase `roll back`, for each split of a long
+    /// word into two parts that both occur in the body text. Documents
+    /// write compounds either way; the index knows which parts are words.
+    fn compound(&mut self, token: &Token) -> Vec<BoxQuery> {
+        let chars: Vec<(usize, char)> = token.word.char_indices().collect();
+        if chars.len() < MIN_COMPOUND_LEN || !token.word.chars().all(char::is_alphabetic) {
+            return Vec::new();
+        }
+        let f = self.fields;
+        let mut readings = Vec::new();
+        let splits = &chars[MIN_COMPOUND_PART..=chars.len() - MIN_COMPOUND_PART];
+        for &(at, _) in splits {
+            let parts = [&token.word[..at], &token.word[at..]];
+            let stems: Vec<String> = parts
+                .iter()
+                .filter_map(|part| analyze(&mut self.analyzer, part).pop().map(|t| t.stem))
+                .collect();
+            if stems.len() != 2 || !stems.iter().all(|stem| self.is_body_word(stem)) {
+                continue;
+            }
+            for (field, boost) in [(f.heading, HEADING * COMPOUND), (f.body, BODY * COMPOUND)] {
+                let terms = stems
+                    .iter()
+                    .enumerate()
+                    .map(|(i, stem)| (i, Term::from_field_text(field, stem)))
+                    .collect();
+                readings.push(boosted(
+                    Box::new(PhraseQuery::new_with_offset(terms)),
+                    boost,
+                ));
+            }
+        }
+        readings
     }
 
     /// A typed prefix that is itself a word of some text is most likely a
@@ -252,13 +339,22 @@ impl Builder<'_> {
     }
 
     /// Should-clause putting an entity whose name or ref is the whole term
-    /// first.
+    /// first, and one whose tag or spec type is the whole term next.
     pub fn exact_name(&self, parsed: &Parsed) -> Option<BoxQuery> {
         let value = parsed.single_value()?;
         let f = self.fields;
+        let exact_value = |field: Field, boost: f32| -> BoxQuery {
+            let term = TermQuery::new(
+                Term::from_field_text(field, &value),
+                IndexRecordOption::Basic,
+            );
+            Box::new(ConstScoreQuery::new(Box::new(term), boost))
+        };
         Some(Box::new(DisjunctionMaxQuery::new(vec![
             boosted(term_query(f.name_exact, &value), EXACT_NAME),
             boosted(term_query(f.entity_ref, &value), EXACT_NAME),
+            exact_value(f.f_tag, EXACT_TAG),
+            exact_value(f.f_type, EXACT_TAG),
         ])))
     }
 }

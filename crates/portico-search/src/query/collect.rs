@@ -1,6 +1,7 @@
 //! Collecting hits into results: the sections of one page form one result,
 //! and the total counts results, not sections.
 
+use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use crate::schema::{GROUP_FIELD, SORT_FIELD};
+use crate::schema::{GROUP_FIELD, NEUTRAL_PRIOR, PRIOR_FIELD, SORT_FIELD, TIE_FIELD};
 use crate::SearchError;
 
 /// Counts distinct results among all hits: every entity hit is one, the
@@ -206,11 +207,11 @@ pub(crate) fn collect(
         .max(1);
     let mut window = need.saturating_mul(2).saturating_add(10).min(max_window);
     let count = GroupCount { exclude };
+    let mut columns = Columns::new(searcher);
     let (mut hits, total) = match ranking {
         Ranking::Score => {
-            let top = TopDocs::with_limit(window).order_by_score();
             let (hits, total) = searcher
-                .search(query, &(top, count))
+                .search(query, &(by_score(window), count))
                 .map_err(SearchError::tantivy("search"))?;
             (hits.into_iter().map(|(_, a)| a).collect(), total)
         }
@@ -222,7 +223,6 @@ pub(crate) fn collect(
             (hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
         }
     };
-    let mut columns = Columns::new(searcher);
     loop {
         let groups = group(&hits, &mut columns)?;
         if groups.len() >= need || hits.len() < window || window >= max_window {
@@ -239,21 +239,20 @@ fn top_docs(
     ranking: Ranking,
     limit: usize,
 ) -> Result<Vec<DocAddress>, SearchError> {
-    let hits = match ranking {
-        Ranking::Score => searcher
-            .search(query, &TopDocs::with_limit(limit).order_by_score())
+    match ranking {
+        Ranking::Score => Ok(searcher
+            .search(query, &by_score(limit))
             .map_err(SearchError::tantivy("search"))?
             .into_iter()
             .map(|(_, a)| a)
-            .collect(),
-        Ranking::Name => searcher
+            .collect()),
+        Ranking::Name => Ok(searcher
             .search(query, &ByName { limit })
             .map_err(SearchError::tantivy("search"))?
             .into_iter()
             .map(|(_, a)| a)
-            .collect(),
-    };
-    Ok(hits)
+            .collect()),
+    }
 }
 
 /// Group columns per segment, opened on first use.
@@ -290,6 +289,35 @@ impl<'a> Columns<'a> {
             .and_then(|c| c.first(address.doc_id))
             .unwrap_or(0))
     }
+}
+
+/// Rank key: the score times the document's prior, then (for equal
+/// products) the stable `tie` number, so the same content answers in the
+/// same order however the indexing threads cut it into segments.
+type RankKey = (Score, Reverse<u64>);
+
+/// The best `limit` hits by [`RankKey`].
+fn by_score(limit: usize) -> impl Collector<Fruit = Vec<(RankKey, DocAddress)>> {
+    TopDocs::with_limit(limit).tweak_score(|segment: &SegmentReader| {
+        let column = |field: &str, default: u64| {
+            segment
+                .fast_fields()
+                .u64(field)
+                .ok()
+                .map(|c| c.first_or_default_col(default))
+        };
+        let prior = column(PRIOR_FIELD, NEUTRAL_PRIOR);
+        let tie = column(TIE_FIELD, 0);
+        move |doc: DocId, score: Score| -> RankKey {
+            let prior = prior.as_ref().map_or(NEUTRAL_PRIOR, |c| c.get_val(doc));
+            #[allow(clippy::cast_precision_loss)] // priors are small percentages
+            let factor = prior as Score / 100.0;
+            (
+                score * factor,
+                Reverse(tie.as_ref().map_or(0, |c| c.get_val(doc))),
+            )
+        }
+    })
 }
 
 fn group(hits: &[DocAddress], columns: &mut Columns<'_>) -> Result<Vec<Group>, SearchError> {

@@ -6,6 +6,9 @@ mod build;
 mod collect;
 mod highlight;
 pub(crate) mod lex;
+mod scan;
+
+pub use self::scan::scan;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -33,11 +36,7 @@ pub(crate) fn search(
     fields: &Fields,
     q: &SearchQuery,
 ) -> Result<SearchPage, SearchError> {
-    let offset = match &q.page_cursor {
-        Some(cursor) => decode_cursor(cursor)?,
-        None => 0,
-    };
-    let limit = q.effective_limit();
+    let (offset, limit) = page_bounds(q)?;
     let need = offset.saturating_add(limit);
     let parsed = lex::lex(&q.term);
     let filters = filter_clauses(fields, &q.types, &q.filters);
@@ -85,13 +84,28 @@ pub(crate) fn search(
         let rank = i + 1;
         results.extend(result(searcher, fields, group, rank, &mut highlighter)?);
     }
-    let total = collected.total;
-    Ok(SearchPage {
+    Ok(page_of(results, offset, limit, collected.total))
+}
+
+/// Where the requested page starts, and how long it is.
+fn page_bounds(q: &SearchQuery) -> Result<(usize, usize), SearchError> {
+    let offset = match &q.page_cursor {
+        Some(cursor) => decode_cursor(cursor)?,
+        None => 0,
+    };
+    Ok((offset, q.effective_limit()))
+}
+
+/// The page at `offset` of `total` results, with cursors to its
+/// neighbours.
+fn page_of(results: Vec<SearchResult>, offset: usize, limit: usize, total: usize) -> SearchPage {
+    let end = offset.saturating_add(limit);
+    SearchPage {
         results,
-        next_page_cursor: (need < total).then(|| encode_cursor(need)),
+        next_page_cursor: (end < total).then(|| encode_cursor(end)),
         previous_page_cursor: (offset > 0).then(|| encode_cursor(offset.saturating_sub(limit))),
         number_of_results: total,
-    })
+    }
 }
 
 fn clone_clauses(clauses: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {

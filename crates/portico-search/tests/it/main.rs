@@ -10,4 +10,6 @@ mod grouping;
 mod paging;
 mod perf;
 mod persistence;
+mod ranking;
+mod scan;
 mod writes;

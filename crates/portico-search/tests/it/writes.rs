@@ -159,6 +159,74 @@ fn rebuild_replaces_everything() {
 }
 
 #[test]
+fn a_rebuild_in_parts_is_invisible_until_finished() {
+    let f = Fixture::catalog();
+    let before = f.index.num_docs();
+    let mut rebuild = f.writer.begin_rebuild().expect("begin");
+    for name in ["fresh-a", "fresh-b"] {
+        rebuild
+            .add(vec![Update::UpsertEntity(component(
+                name,
+                "service",
+                "x",
+                "production",
+            ))])
+            .expect("add");
+    }
+    // A flush meanwhile commits nothing: the old index still answers, at
+    // the position the fixture committed.
+    assert_eq!(
+        f.writer.flush().expect("flush"),
+        Position {
+            entities: 1,
+            docs: 1
+        }
+    );
+    assert_eq!(f.index.num_docs(), before);
+    assert_eq!(locations(&f.search("payments"))[0], PAYMENTS);
+    assert_eq!(f.search("fresh").number_of_results, 0);
+
+    let at = Position {
+        entities: 7,
+        docs: 3,
+    };
+    rebuild.finish(at).expect("finish");
+    assert_eq!(f.writer.flush().expect("flush"), at);
+    assert_eq!(f.index.num_docs(), 2);
+    assert_eq!(f.search("fresh").number_of_results, 2);
+    assert_eq!(f.search("payments").number_of_results, 0);
+}
+
+#[test]
+fn an_abandoned_rebuild_leaves_the_index_as_it_was() {
+    let f = Fixture::catalog();
+    let before = f.index.num_docs();
+    {
+        let mut rebuild = f.writer.begin_rebuild().expect("begin");
+        rebuild
+            .add(vec![Update::UpsertEntity(component(
+                "fresh",
+                "service",
+                "x",
+                "production",
+            ))])
+            .expect("add");
+        // Dropped unfinished, as when reading the database fails midway.
+    }
+    // Later batches commit as usual, on the old content.
+    f.apply(vec![Update::UpsertEntity(component(
+        "later",
+        "service",
+        "x",
+        "production",
+    ))]);
+    assert_eq!(f.index.num_docs(), before + 1);
+    assert_eq!(f.search("fresh").number_of_results, 0);
+    assert_eq!(f.search("later").number_of_results, 1);
+    assert_eq!(locations(&f.search("payments"))[0], PAYMENTS);
+}
+
+#[test]
 fn queries_during_writes_do_not_fail() {
     let index = Arc::new(SearchIndex::in_memory().expect("index"));
     let writer = index.writer().expect("writer");

@@ -2,9 +2,10 @@
 //! doc page.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::{get, web, HttpResponse};
-use portico_search::{SearchQuery, MAX_PAGE_LIMIT};
+use portico_search::{EntityDoc, SearchQuery, MAX_PAGE_LIMIT};
 
 use crate::{ApiError, AppState};
 
@@ -65,6 +66,25 @@ pub async fn query(
 ) -> Result<HttpResponse, ApiError> {
     let request = parse(params.into_inner())?;
     let search = state.search.clone();
-    let page = web::block(move || search.index().query(&request)).await??;
+    let page = if search.answers_from_index() {
+        web::block(move || search.index().query(&request)).await??
+    } else {
+        // The first index is still being built: read the catalog instead.
+        // The entities are collected first so that the catalog's lock is
+        // not held while they are parsed and matched.
+        let entities: Vec<_> = state
+            .catalog
+            .index()
+            .iter()
+            .map(|(_, entity)| Arc::clone(entity))
+            .collect();
+        web::block(move || {
+            let docs = entities
+                .iter()
+                .filter_map(|e| EntityDoc::from_entity_json(&e.value()));
+            portico_search::scan(docs, &request)
+        })
+        .await??
+    };
     Ok(HttpResponse::Ok().json(page))
 }

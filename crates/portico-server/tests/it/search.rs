@@ -123,6 +123,48 @@ fn an_edited_doc_page_is_found_by_its_new_words_and_not_its_old_ones() {
 }
 
 #[test]
+fn doc_sections_follow_their_entity_s_owner_and_title() {
+    for app in TestApp::all() {
+        app.write("svc/mkdocs.yml", "site_name: Svc\n");
+        app.write(
+            "svc/docs/index.md",
+            "# Svc\n\n## Failover\n\nPromote the okapi replica.\n",
+        );
+        let annotations = "  annotations:\n    backstage.io/techdocs-ref: dir:.\n";
+        let file = app.write(
+            "svc/catalog-info.yaml",
+            &component("svc", "A service", annotations),
+        );
+        assert_eq!(app.register(&file).status, 201);
+        let sync = app.get("/api/techdocs/sync/default/component/svc");
+        assert!(sync.text.contains("\"updated\":true"), "{}", sync.text);
+        let owned_by = |team: &str| format!("term=okapi&types[]=techdocs&filters[owner]={team}");
+        wait_for(&app, &owned_by("team-a"), |got| got.len() == 1);
+
+        // The docs do not change; the entity's owner and title do.
+        app.write(
+            "svc/catalog-info.yaml",
+            &component("svc", "A service", annotations)
+                .replace("owner: team-a", "owner: team-b")
+                .replace("  name: svc\n", "  name: svc\n  title: Okapi Service\n"),
+        );
+        let r = app.post(
+            "/api/catalog/refresh",
+            &serde_json::json!({ "entityRef": "component:default/svc" }),
+        );
+        assert!(r.status < 300, "{}", r.text);
+        let took = wait_for(&app, &owned_by("team-b"), |got| got.len() == 1);
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        assert!(locations(&search(&app, &owned_by("team-a"))).is_empty());
+        let page = search(&app, &owned_by("team-b"));
+        assert_eq!(
+            page["results"][0]["document"]["entityTitle"], "Okapi Service",
+            "{page}"
+        );
+    }
+}
+
+#[test]
 fn bad_parameters_are_input_errors_and_bad_syntax_is_not() {
     let app = TestApp::spawn(TestDb::sqlite());
     for (query, message) in [
