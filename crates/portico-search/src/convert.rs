@@ -50,7 +50,6 @@ pub(crate) fn entity(f: &Fields, e: &EntityDoc) -> TantivyDocument {
         d.add_text(f.title_prefix, schema::word_prefixes([title.as_str()]));
         d.add_text(f.title_words, title);
     }
-    d.add_u64(f.prior, schema::kind_prior(&e.kind));
     if let Some(description) = &e.description {
         d.add_text(f.body, description);
     }
@@ -84,7 +83,10 @@ pub(crate) fn entity(f: &Fields, e: &EntityDoc) -> TantivyDocument {
         e.name.to_lowercase(),
         e.entity_ref.to_lowercase()
     );
-    d.add_u64(f.tie, schema::stable_hash(&[&sort]));
+    d.add_u64(
+        f.rank,
+        schema::rank_value(schema::kind_prior(&e.kind), &sort),
+    );
     d.add_text(f.sort, sort);
     d.add_text(f.doc, entity_document(e).to_string());
     d
@@ -188,9 +190,8 @@ pub(crate) fn page_sections(
                 d.add_text(f.f_lifecycle, lifecycle);
             }
             d.add_u64(f.group, group);
-            d.add_u64(f.prior, schema::NEUTRAL_PRIOR);
             let sort = format!("{sort_base}\u{1}{i:05}");
-            d.add_u64(f.tie, schema::stable_hash(&[&sort]));
+            d.add_u64(f.rank, schema::rank_value(schema::NEUTRAL_PRIOR, &sort));
             d.add_text(f.sort, sort);
             d.add_text(f.doc, section_document(page, s).to_string());
             d

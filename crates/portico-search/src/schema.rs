@@ -17,7 +17,7 @@ use tantivy::{Index, IndexSettings};
 /// Bump whenever the schema, an analyzer, or what goes into a field
 /// changes: an index written with another version is wiped and rebuilt at
 /// open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// English words split on anything not alphanumeric, lowercased, folded to
 /// ASCII, stemmed (`rollbacks` -> `rollback`).
@@ -80,15 +80,11 @@ pub(crate) struct Fields {
     pub f_owner: Field,
     pub f_lifecycle: Field,
     pub f_tag: Field,
-    /// How likely an entity of this kind is what a search is for, as a
-    /// percentage the score is multiplied by (see [`kind_prior`]); fast
-    /// field.
-    pub prior: Field,
+    /// Prior and tie-breaker in one fast field (one read per hit, see
+    /// [`rank_value`]).
+    pub rank: Field,
     /// Groups the sections of one page (0 for entities), fast field.
     pub group: Field,
-    /// Stable per-document number ordering equal scores, fast field:
-    /// without it, ties fall in whatever order the indexing threads wrote.
-    pub tie: Field,
     /// Order of the no-term listing, fast field.
     pub sort: Field,
     /// The finished Backstage document, JSON.
@@ -96,10 +92,11 @@ pub(crate) struct Fields {
 }
 
 pub(crate) const GROUP_FIELD: &str = "group";
-pub(crate) const TIE_FIELD: &str = "tie";
-pub(crate) const PRIOR_FIELD: &str = "prior";
+pub(crate) const RANK_FIELD: &str = "rank";
 /// The prior of documents without one: the score as it is.
 pub(crate) const NEUTRAL_PRIOR: u64 = 100;
+/// Bits of a rank value below the prior.
+pub(crate) const PRIOR_SHIFT: u32 = 56;
 pub(crate) const SORT_FIELD: &str = "sort";
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -145,17 +142,15 @@ pub(crate) fn build() -> (Schema, Fields) {
         f_owner: b.add_text_field("f_owner", filter.clone()),
         f_lifecycle: b.add_text_field("f_lifecycle", filter.clone()),
         f_tag: b.add_text_field("f_tag", filter),
-        prior: b.add_u64_field(PRIOR_FIELD, NumericOptions::default().set_fast()),
+        rank: b.add_u64_field(RANK_FIELD, NumericOptions::default().set_fast()),
         group: b.add_u64_field(GROUP_FIELD, NumericOptions::default().set_fast()),
-        tie: b.add_u64_field(TIE_FIELD, NumericOptions::default().set_fast()),
         sort: b.add_text_field(SORT_FIELD, TextOptions::default().set_fast("raw")),
         doc: b.add_text_field("doc", STORED),
     };
     (b.build(), fields)
 }
 
-/// The prior of an entity kind, in percent of the score (see
-/// `Fields::prior`): the kinds people search for most count a little more,
+/// The prior of an entity kind, in percent of the score: the kinds people search for most count a little more,
 /// enough to order equally good matches (`paym`: the service before the
 /// team), too little to lift a weaker match over a better one.
 pub(crate) fn kind_prior(kind: &str) -> u64 {
@@ -166,6 +161,14 @@ pub(crate) fn kind_prior(kind: &str) -> u64 {
         "group" => 104,
         _ => NEUTRAL_PRIOR,
     }
+}
+
+/// A document's `rank` value: its prior (percent the score is multiplied
+/// by) in the top byte, and below it a stable number from `key` ordering
+/// equal products, so ties fall the same way however the indexing threads
+/// cut the index into segments.
+pub(crate) fn rank_value(prior: u64, key: &str) -> u64 {
+    (prior.min(255) << PRIOR_SHIFT) | (stable_hash(&[key]) >> (64 - PRIOR_SHIFT))
 }
 
 /// Smaller stored-field blocks than tantivy's 16 KiB: a page of results
@@ -302,6 +305,13 @@ mod tests {
     fn word_prefix_length_is_capped() {
         let p = word_prefixes(["abcdefghijklmnopqrstuvwxyz"]);
         assert!(p.split(' ').all(|w| w.chars().count() <= MAX_WORD_PREFIX));
+    }
+
+    #[test]
+    fn rank_value_holds_prior_and_tie() {
+        let value = rank_value(kind_prior("component"), "k");
+        assert_eq!(value >> PRIOR_SHIFT, 115);
+        assert_ne!(value & ((1 << PRIOR_SHIFT) - 1), 0);
     }
 
     #[test]

@@ -46,8 +46,8 @@ const MIN_COMPOUND_LEN: usize = 6;
 const MIN_COMPOUND_PART: usize = 3;
 /// The two-word reading of a compound counts a little less than the word.
 const COMPOUND: f32 = 0.8;
-/// With this many content words or more, one of them may be missing: a
-/// runbook on `search latency` still answers `search latency spike`.
+/// With this many typed content words or more, one of them may be missing:
+/// a runbook on `search latency` still answers `search latency spike`.
 const MIN_WORDS_FOR_ONE_MISSING: usize = 3;
 /// Other fields a word matched add this share of their score.
 const TIE_BREAKER: f32 = 0.1;
@@ -173,6 +173,9 @@ impl Builder<'_> {
                 continue;
             }
             let open = open_last && i == last && !item.phrase && !item.negated;
+            // The words of one typed item (`payments-ledger-service`) are
+            // required together: the one-missing rule counts items.
+            let mut item_words: Vec<BoxQuery> = Vec::new();
             for (t, token) in tokens.iter().enumerate() {
                 let prefix = (open && t + 1 == tokens.len()).then(|| Prefix {
                     word: &token.raw,
@@ -185,8 +188,13 @@ impl Builder<'_> {
                 } else if has_content_word && STOP_WORDS.contains(&token.raw.as_str()) {
                     clauses.push((Occur::Should, query));
                 } else {
-                    required.push(query);
+                    item_words.push(query);
                 }
+            }
+            match item_words.len() {
+                0 => {}
+                1 => required.extend(item_words),
+                _ => required.push(Box::new(BooleanQuery::intersection(item_words))),
             }
         }
         if required.len() >= MIN_WORDS_FOR_ONE_MISSING {
@@ -240,7 +248,8 @@ impl Builder<'_> {
             if whole != word && !whole.contains(char::is_whitespace) {
                 alternatives.push(boosted(term_query(f.name_prefix, &whole), NAME_PREFIX));
             }
-            if word.chars().count() >= MIN_BODY_PREFIX && !self.is_body_word(&word) {
+            let finished = self.is_body_word(&word) || self.is_body_word(&token.stem);
+            if word.chars().count() >= MIN_BODY_PREFIX && !finished {
                 let mut body = PhrasePrefixQuery::new(vec![Term::from_field_text(f.body, &word)]);
                 body.set_max_expansions(MAX_BODY_EXPANSIONS);
                 alternatives.push(boosted(Box::new(body), BODY_PREFIX));
@@ -304,8 +313,8 @@ impl Builder<'_> {
         readings
     }
 
-    /// A typed prefix that is itself a word of some text is most likely a
-    /// finished word; expanding it over the body dictionary would cost a
+    /// A typed prefix that is itself a word of some text (or whose stem
+    /// is: `logs`) is most likely a finished word; expanding it over the body dictionary would cost a
     /// pass over every posting of it (the expensive part of common-word
     /// queries) to add what the exact match already found.
     fn is_body_word(&self, word: &str) -> bool {

@@ -10,7 +10,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use crate::schema::{GROUP_FIELD, NEUTRAL_PRIOR, PRIOR_FIELD, SORT_FIELD, TIE_FIELD};
+use crate::schema::{GROUP_FIELD, NEUTRAL_PRIOR, PRIOR_SHIFT, RANK_FIELD, SORT_FIELD};
 use crate::SearchError;
 
 /// Counts distinct results among all hits: every entity hit is one, the
@@ -292,30 +292,27 @@ impl<'a> Columns<'a> {
 }
 
 /// Rank key: the score times the document's prior, then (for equal
-/// products) the stable `tie` number, so the same content answers in the
-/// same order however the indexing threads cut it into segments.
+/// products) the stable tie-breaker (see `schema::rank_value`). Applied
+/// inside the collector, to every matching document, because only that is
+/// exact: applied to a top list afterwards, documents with equal scores
+/// just below the list could be missed, and equal scores are common
+/// (typo matches score alike, prefixes of many names tie).
 type RankKey = (Score, Reverse<u64>);
 
 /// The best `limit` hits by [`RankKey`].
 fn by_score(limit: usize) -> impl Collector<Fruit = Vec<(RankKey, DocAddress)>> {
     TopDocs::with_limit(limit).tweak_score(|segment: &SegmentReader| {
-        let column = |field: &str, default: u64| {
-            segment
-                .fast_fields()
-                .u64(field)
-                .ok()
-                .map(|c| c.first_or_default_col(default))
-        };
-        let prior = column(PRIOR_FIELD, NEUTRAL_PRIOR);
-        let tie = column(TIE_FIELD, 0);
+        let neutral = NEUTRAL_PRIOR << PRIOR_SHIFT;
+        let rank = segment
+            .fast_fields()
+            .u64(RANK_FIELD)
+            .ok()
+            .map(|c| c.first_or_default_col(neutral));
         move |doc: DocId, score: Score| -> RankKey {
-            let prior = prior.as_ref().map_or(NEUTRAL_PRIOR, |c| c.get_val(doc));
-            #[allow(clippy::cast_precision_loss)] // priors are small percentages
-            let factor = prior as Score / 100.0;
-            (
-                score * factor,
-                Reverse(tie.as_ref().map_or(0, |c| c.get_val(doc))),
-            )
+            let value = rank.as_ref().map_or(neutral, |c| c.get_val(doc));
+            #[allow(clippy::cast_precision_loss)] // priors are at most 255
+            let factor = (value >> PRIOR_SHIFT) as Score / 100.0;
+            (score * factor, Reverse(value & ((1 << PRIOR_SHIFT) - 1)))
         }
     })
 }
