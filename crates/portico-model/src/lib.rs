@@ -13,6 +13,6 @@ pub use relations::{derive_relations, inverse_of, relation_fields, RelationEdge,
 pub use validate::{
     api_versions_for_kind, is_builtin_kind, is_valid_annotation_key, is_valid_api_version,
     is_valid_entity_name, is_valid_kind, is_valid_label_key, is_valid_label_value,
-    is_valid_namespace, is_valid_tag, validate_entity, FieldError, BUILTIN_KINDS, RESERVED_KEYS,
-    ROOT_FIELDS,
+    is_valid_namespace, is_valid_tag, type_name as json_type_name, validate_entity, FieldError,
+    BUILTIN_KINDS, RESERVED_KEYS, ROOT_FIELDS,
 };

@@ -1,7 +1,7 @@
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
 
 /// Everything the store can fail with. The server maps `Unavailable` to 503, `Conflict` to
-/// 409 and `InvalidUrl`/`Migration`/`Database` to startup failures or 500.
+/// 409 and `InvalidUrl`/`Migration`/`Database`/`InvalidInput` to startup failures or 500.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached: connection refused, pool timeout, lost connection,
@@ -14,6 +14,10 @@ pub enum StoreError {
     /// The database URL is neither a SQLite path nor a PostgreSQL URL.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// The caller passed something the store does not store: an unknown task status or
+    /// event type, or an event for a task that does not exist. A bug in the caller.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]

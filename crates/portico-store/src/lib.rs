@@ -32,6 +32,7 @@ mod pg_schema;
 mod relations;
 mod schema;
 mod store;
+mod tasks;
 pub mod testing;
 
 pub use change_log::ChangeRow;
@@ -42,6 +43,7 @@ pub use locations::{ClaimOutcome, LocationClaim, LocationRow};
 pub use pg_schema::{create_schema, drop_schema};
 pub use relations::RelationRow;
 pub use store::{Backend, Store, Tx};
+pub use tasks::{TaskEventRow, TaskEventType, TaskFilter, TaskRow, TaskStatus};
 
 /// Rows per `IN (...)` lookup or delete. Far below SQLite's bound-variable limit, and small
 /// enough that PostgreSQL still plans each chunk with the index.

@@ -94,8 +94,8 @@ fn shorten(value: &str) -> String {
     }
 }
 
-/// A JSON type's name for messages, with its article.
-pub(crate) fn type_name(value: &Value) -> &'static str {
+/// A JSON type's name for messages, with its article (`a string`).
+pub fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

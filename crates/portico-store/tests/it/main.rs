@@ -10,6 +10,8 @@ mod entities;
 mod locations;
 mod relations;
 mod store;
+mod task_events;
+mod tasks;
 mod testing;
 
 use diesel::{Connection, PgConnection, SqliteConnection};
