@@ -34,6 +34,9 @@ pub struct ActionContext<'a> {
     /// the action's input schema.
     pub input: Value,
     pub template: &'a Template,
+    /// The task's values (the form's answers; secrets are never among
+    /// them).
+    pub parameters: &'a Value,
     /// Reads directories of the template (its skeletons).
     pub files: &'a dyn TemplateFiles,
     /// `{ ref, entity? }` of the user running the task.
@@ -97,7 +100,8 @@ pub struct Actions {
 impl Actions {
     /// The actions that need nothing but the workspace and the template:
     /// `fetch:template`, `fetch:plain`, `fs:rename`, `fs:delete`,
-    /// `debug:log`.
+    /// `debug:log`, `catalog:write`. `publish:git` needs a directory for
+    /// repositories and `catalog:register` a catalog: the server adds them.
     pub fn builtin() -> Actions {
         let mut actions = Actions::default();
         actions.register(Arc::new(crate::actions::FetchTemplate));
@@ -105,6 +109,7 @@ impl Actions {
         actions.register(Arc::new(crate::actions::FsRename));
         actions.register(Arc::new(crate::actions::FsDelete));
         actions.register(Arc::new(crate::actions::DebugLog));
+        actions.register(Arc::new(crate::actions::CatalogWrite));
         actions
     }
 

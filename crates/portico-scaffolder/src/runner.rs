@@ -200,6 +200,7 @@ impl Runner {
             workspace: request.workspace,
             input,
             template: request.template,
+            parameters: request.values,
             files: &*self.files,
             user: request.user,
             secrets: request.secrets,

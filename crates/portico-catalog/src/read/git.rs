@@ -64,7 +64,17 @@ impl GitTarget {
     /// network or disk access.
     pub fn check_allowed(&self, opts: &ReadOptions) -> Result<(), ReadError> {
         if self.repo.is_local() {
-            if opts.allow_local_repositories {
+            let under_a_root = self.repo.local_path().is_some_and(|path| {
+                // Lexically: `..` would climb out of a root unnoticed.
+                !path
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+                    && opts
+                        .local_repository_roots
+                        .iter()
+                        .any(|root| path.starts_with(root))
+            });
+            if opts.allow_local_repositories || under_a_root {
                 return Ok(());
             }
             return Err(ReadError::LocalRepositoryNotAllowed(self.repo.to_string()));

@@ -67,6 +67,9 @@ pub struct ReadOptions {
     pub allowed_hosts: Option<Vec<String>>,
     /// Whether `git` locations may name repositories on this machine (paths, `file://`).
     pub allow_local_repositories: bool,
+    /// Directories whose repositories `git` locations may name even when
+    /// `allow_local_repositories` is off: the ones the scaffolder creates.
+    pub local_repository_roots: Vec<PathBuf>,
     pub git: GitCache,
 }
 
@@ -123,6 +126,7 @@ impl Default for ReadOptions {
             allowed_roots: None,
             allowed_hosts: None,
             allow_local_repositories: true,
+            local_repository_roots: Vec::new(),
             git: GitCache::new(GitOptions::default()),
         }
     }

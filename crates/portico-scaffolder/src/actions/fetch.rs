@@ -50,7 +50,12 @@ impl Action for FetchTemplate {
             .unwrap_or_else(|| json!({}));
         let skeleton = ctx.files.directory(ctx.template, &url)?;
         ctx.check_cancelled()?;
-        let data = json!({ "values": values });
+        // `template` lets a skeleton record where it came from (the
+        // `backstage.io/source-template` annotation).
+        let data = json!({
+            "values": values,
+            "template": { "ref": ctx.template.entity_ref, "commit": ctx.template.commit },
+        });
         let files = render_tree(&engine(), &skeleton.path, &target, &data, &options)?;
         ctx.log(&format!("rendered {} files from {url}", files.len()));
         let paths: Vec<Value> = files.into_iter().map(|f| Value::String(f.path)).collect();

@@ -2,6 +2,8 @@
 
 mod fetch;
 mod fs;
+mod publish;
 
 pub use self::fetch::{FetchPlain, FetchTemplate};
 pub use self::fs::{DebugLog, FsDelete, FsRename};
+pub use self::publish::{CatalogWrite, PublishGit, ANSWERS_FILE};
