@@ -116,9 +116,16 @@ fn serve(
         state.docs.clone(),
         (recheck > 0).then(|| Duration::from_secs(recheck)),
     );
+    let scaffolder = state.scaffolder.clone();
+    let _workers = scaffolder.as_ref().map(|s| s.start());
     tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
     actix_web::rt::System::new()
         .block_on(async move { portico_server::serve_state(listener, state)?.await })?;
+    // Workers finish the step they are in; tasks left running are failed
+    // by the heartbeat sweep of whichever replica runs next.
+    if let Some(scaffolder) = scaffolder {
+        scaffolder.stop();
+    }
     Ok(())
 }
 

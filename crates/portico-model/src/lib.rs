@@ -5,6 +5,7 @@ pub mod annotations;
 mod entity;
 mod entity_ref;
 pub mod relations;
+pub mod time;
 pub mod validate;
 
 pub use entity::{CompoundRef, Entity, ErrorInfo, Link, Metadata, Relation, Status, StatusItem};

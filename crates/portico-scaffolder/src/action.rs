@@ -100,7 +100,7 @@ pub struct Actions {
 impl Actions {
     /// The actions that need nothing but the workspace and the template:
     /// `fetch:template`, `fetch:plain`, `fs:rename`, `fs:delete`,
-    /// `debug:log`, `catalog:write`. `publish:git` needs a directory for
+    /// `debug:log`, `debug:wait`, `catalog:write`. `publish:git` needs a directory for
     /// repositories and `catalog:register` a catalog: the server adds them.
     pub fn builtin() -> Actions {
         let mut actions = Actions::default();
@@ -109,6 +109,7 @@ impl Actions {
         actions.register(Arc::new(crate::actions::FsRename));
         actions.register(Arc::new(crate::actions::FsDelete));
         actions.register(Arc::new(crate::actions::DebugLog));
+        actions.register(Arc::new(crate::actions::DebugWait));
         actions.register(Arc::new(crate::actions::CatalogWrite));
         actions
     }

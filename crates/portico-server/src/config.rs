@@ -23,6 +23,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub catalog: CatalogSection,
     pub techdocs: TechDocsSection,
+    pub scaffolder: ScaffolderSection,
     /// Where SQLite and other local state live when no database URL is given.
     pub data_dir: PathBuf,
 }
@@ -61,6 +62,30 @@ impl Default for TechDocsSection {
             build_workers: 2,
             recheck_interval: 60,
             mermaid_url: portico_techdocs::DEFAULT_MERMAID_URL.to_string(),
+        }
+    }
+}
+
+/// `scaffolder`: running templates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScaffolderSection {
+    /// Tasks one replica runs at the same time.
+    pub workers: usize,
+    /// Seconds without a heartbeat after which a running task is failed
+    /// (the replica running it died).
+    pub heartbeat_timeout: u64,
+    /// Where `publish:git` creates repositories; default `<dataDir>/repos`.
+    /// The catalog may read repositories here.
+    pub repositories_dir: Option<PathBuf>,
+}
+
+impl Default for ScaffolderSection {
+    fn default() -> Self {
+        ScaffolderSection {
+            workers: 2,
+            heartbeat_timeout: 30,
+            repositories_dir: None,
         }
     }
 }
@@ -217,6 +242,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             catalog: CatalogSection::default(),
             techdocs: TechDocsSection::default(),
+            scaffolder: ScaffolderSection::default(),
             data_dir: PathBuf::from("data"),
         }
     }
@@ -261,6 +287,11 @@ pub const EXAMPLE_CATALOG: &str = "catalog-examples/all.yaml";
 /// TechDocs, so a default file root beside the example catalog.
 pub const EXAMPLE_DOCS: &str = "docs";
 
+/// The templates shipped with Portico (`templates/`), registered by the
+/// example catalog: a default file root, for their catalog files and
+/// skeletons.
+pub const SHIPPED_TEMPLATES: &str = "templates";
+
 impl Config {
     /// Defaults, overlaid with `path` when given. With no file and no
     /// configured locations, the example catalog is loaded if present.
@@ -294,6 +325,14 @@ impl Config {
 
     /// The directories file locations may be read from, canonicalised;
     /// roots that do not exist are left out (nothing can be read there).
+    /// Where `publish:git` creates repositories.
+    pub fn repositories_dir(&self) -> PathBuf {
+        self.scaffolder
+            .repositories_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("repos"))
+    }
+
     pub fn file_roots(&self) -> Vec<PathBuf> {
         let mut roots: Vec<PathBuf> = match &self.catalog.file_location_roots {
             Some(roots) => roots.clone(),
@@ -301,7 +340,11 @@ impl Config {
                 let examples = Path::new(EXAMPLE_CATALOG).parent().map(Path::to_path_buf);
                 examples
                     .into_iter()
-                    .chain([PathBuf::from(EXAMPLE_DOCS), self.data_dir.clone()])
+                    .chain([
+                        PathBuf::from(EXAMPLE_DOCS),
+                        PathBuf::from(SHIPPED_TEMPLATES),
+                        self.data_dir.clone(),
+                    ])
                     .collect()
             }
         };

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod error;
 mod params;
 mod routes;
+pub mod scaffolder;
 pub mod search;
 
 use std::net::TcpListener;
@@ -36,6 +37,9 @@ pub struct AppState {
     pub docs: Arc<DocBuilder>,
     /// This replica's search index, following the store.
     pub search: Arc<Search>,
+    /// Scaffolder tasks; `None` where no directory for workspaces and
+    /// repositories was given (tests of other parts).
+    pub scaffolder: Option<Arc<scaffolder::Scaffolder>>,
 }
 
 impl AppState {
@@ -46,6 +50,16 @@ impl AppState {
             catalog.store().clone(),
             Some(&config.data_dir.join("search")),
         )?;
+        let scaffolder = scaffolder::Scaffolder::new(
+            catalog.store().clone(),
+            Arc::clone(&catalog),
+            scaffolder::ScaffolderOptions {
+                workers: config.scaffolder.workers.clamp(1, 64),
+                heartbeat_timeout: Duration::from_secs(config.scaffolder.heartbeat_timeout.max(1)),
+                repositories: config.repositories_dir(),
+                workspaces: config.data_dir.join("scaffolder-workspaces"),
+            },
+        );
         Ok(AppState {
             catalog,
             webhook_secret: config
@@ -55,6 +69,7 @@ impl AppState {
                 .filter(|s| !s.is_empty()),
             docs,
             search: Arc::new(search),
+            scaffolder: Some(scaffolder),
         })
     }
 
@@ -72,7 +87,18 @@ impl AppState {
             webhook_secret,
             docs,
             search: Arc::new(search),
+            scaffolder: None,
         })
+    }
+
+    /// Adds a scaffolder (its workers not started) with these options.
+    pub fn with_scaffolder(mut self, options: scaffolder::ScaffolderOptions) -> AppState {
+        self.scaffolder = Some(scaffolder::Scaffolder::new(
+            self.catalog.store().clone(),
+            Arc::clone(&self.catalog),
+            options,
+        ));
+        self
     }
 }
 
@@ -120,6 +146,7 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
         allowed_roots: Some(roots),
         allowed_hosts: Some(section.allowed_hosts.clone()),
         allow_local_repositories: section.allow_local_repositories,
+        local_repository_roots: vec![config.repositories_dir()],
         git,
         ..ReadOptions::default()
     };
@@ -198,6 +225,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(routes::catalog::configure)
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
+    .configure(routes::scaffolder::configure)
     .default_service(web::to(error::not_found));
 }
 

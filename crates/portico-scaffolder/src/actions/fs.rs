@@ -241,3 +241,46 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Longest `debug:wait`: a template cannot hold a worker for long.
+const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
+
+pub struct DebugWait;
+
+impl Action for DebugWait {
+    fn id(&self) -> &'static str {
+        "debug:wait"
+    }
+
+    fn description(&self) -> &'static str {
+        "Waits (at most 10 minutes), for trying out templates; cancelling stops it"
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "minutes": { "type": "number", "minimum": 0 },
+                "seconds": { "type": "number", "minimum": 0 },
+                "milliseconds": { "type": "number", "minimum": 0 }
+            }
+        })
+    }
+
+    fn run(&self, ctx: &mut ActionContext<'_>) -> Result<(), ActionError> {
+        let part = |key: &str, scale: f64| {
+            ctx.input.get(key).and_then(Value::as_f64).unwrap_or(0.0) * scale
+        };
+        let total = part("minutes", 60_000.0) + part("seconds", 1000.0) + part("milliseconds", 1.0);
+        // Non-negative by the schema; the float is only ever a few minutes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ms = (total.max(0.0) as u64).min(MAX_WAIT_MS);
+        ctx.log(&format!("waiting {ms} ms"));
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+        while std::time::Instant::now() < until {
+            ctx.check_cancelled()?;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(())
+    }
+}

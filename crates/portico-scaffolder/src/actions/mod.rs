@@ -5,5 +5,5 @@ mod fs;
 mod publish;
 
 pub use self::fetch::{FetchPlain, FetchTemplate};
-pub use self::fs::{DebugLog, FsDelete, FsRename};
+pub use self::fs::{DebugLog, DebugWait, FsDelete, FsRename};
 pub use self::publish::{CatalogWrite, PublishGit, ANSWERS_FILE};

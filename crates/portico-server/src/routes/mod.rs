@@ -1,4 +1,5 @@
 pub mod catalog;
 pub mod health;
+pub mod scaffolder;
 pub mod search;
 pub mod techdocs;

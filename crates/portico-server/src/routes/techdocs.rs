@@ -208,11 +208,12 @@ pub async fn sync(
         .streaming(EventStream(rx)))
 }
 
-fn event(name: &str, data: &Value) -> Bytes {
+pub(crate) fn event(name: &str, data: &Value) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
 }
 
-struct EventStream(mpsc::UnboundedReceiver<Bytes>);
+/// Server-sent events fed by a channel from a blocking thread.
+pub(crate) struct EventStream(pub(crate) mpsc::UnboundedReceiver<Bytes>);
 
 impl futures_core::Stream for EventStream {
     type Item = Result<Bytes, actix_web::Error>;

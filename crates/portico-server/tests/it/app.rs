@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use portico_catalog::{Catalog, CatalogConfig, OrphanStrategy};
+use portico_server::scaffolder::{Scaffolder, ScaffolderOptions};
 use portico_store::testing::TestDb;
 use serde_json::Value;
 
@@ -16,6 +17,9 @@ pub struct TestApp {
     agent: ureq::Agent,
     handle: ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The scaffolder and its workers, stopped on drop.
+    pub scaffolder: Option<Arc<Scaffolder>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
     _db: TestDb,
 }
 
@@ -46,16 +50,29 @@ impl TestApp {
 
     /// A server with this catalog config (its file roots replaced by the
     /// test's own directory) and webhook secret.
-    pub fn spawn_full(
+    pub fn spawn_full(db: TestDb, config: CatalogConfig, webhook_secret: Option<&str>) -> TestApp {
+        Self::spawn_inner(db, config, webhook_secret, None)
+    }
+
+    /// A server with a running scaffolder: repositories under `repos/`,
+    /// workspaces under `workspaces/` of the test's directory, and this
+    /// heartbeat timeout.
+    pub fn spawn_scaffolder(db: TestDb, heartbeat_timeout: Duration) -> TestApp {
+        Self::spawn_inner(db, CatalogConfig::default(), None, Some(heartbeat_timeout))
+    }
+
+    fn spawn_inner(
         db: TestDb,
         mut config: CatalogConfig,
         webhook_secret: Option<&str>,
+        scaffolder: Option<Duration>,
     ) -> TestApp {
         // Registrations are confined to the test's own directory, as a
         // production server confines them to catalog.fileLocationRoots.
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().canonicalize().expect("canonical tempdir");
-        config.read.allowed_roots = Some(vec![root]);
+        config.read.allowed_roots = Some(vec![root.clone()]);
+        config.read.local_repository_roots = vec![root.join("repos")];
         config.read.git = portico_catalog::read::GitCache::new(portico_git::GitOptions {
             cache_dir: dir.path().join("git-cache"),
             ..portico_git::GitOptions::default()
@@ -65,11 +82,20 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = std::sync::mpsc::channel();
-        let server_catalog = catalog.clone();
+        let mut state = portico_server::AppState::for_catalog(catalog.clone(), webhook_secret)
+            .expect("app state");
+        if let Some(heartbeat_timeout) = scaffolder {
+            state = state.with_scaffolder(ScaffolderOptions {
+                workers: 2,
+                heartbeat_timeout,
+                repositories: root.join("repos"),
+                workspaces: root.join("workspaces"),
+            });
+        }
+        let scaffolder = state.scaffolder.clone();
+        let workers = scaffolder.as_ref().map(|s| s.start()).unwrap_or_default();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let state = portico_server::AppState::for_catalog(server_catalog, webhook_secret)
-                    .expect("app state");
                 let server = portico_server::serve_state(listener, state).expect("serve");
                 tx.send(server.handle()).expect("send handle");
                 let _ = server.await;
@@ -89,6 +115,8 @@ impl TestApp {
             agent,
             handle,
             thread: Some(thread),
+            scaffolder,
+            workers,
             _db: db,
         }
     }
@@ -211,6 +239,12 @@ impl Drop for TestApp {
         actix_web::rt::System::new().block_on(async move { handle.stop(false).await });
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if let Some(scaffolder) = &self.scaffolder {
+            scaffolder.stop();
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
         }
     }
 }

@@ -10,5 +10,6 @@ mod entities;
 mod git;
 mod locations;
 mod refresh;
+mod scaffolder;
 mod search;
 mod techdocs;
