@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(cancel_task)
             .service(retry_task)
             .service(actions)
+            .service(dry_run)
             .service(parameter_schema),
     );
 }
@@ -270,6 +271,44 @@ async fn retry_task(
     }
     waker.wake_workers();
     Ok(HttpResponse::Created().json(json!({ "id": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DryRun {
+    template: Value,
+    #[serde(default)]
+    values: Value,
+    #[serde(default)]
+    secrets: Value,
+    #[serde(default)]
+    directory_contents: Vec<Value>,
+}
+
+/// Runs a template given whole in the request (entity and files) without
+/// publishing or registering anything.
+#[post("/dry-run")]
+async fn dry_run(
+    state: web::Data<AppState>,
+    body: web::Json<DryRun>,
+) -> Result<HttpResponse, ApiError> {
+    let scaffolder = scaffolder(&state)?.clone();
+    let DryRun {
+        template,
+        values,
+        secrets,
+        directory_contents,
+    } = body.into_inner();
+    let values = if values.is_null() { json!({}) } else { values };
+    let secrets = if secrets.is_null() {
+        json!({})
+    } else {
+        secrets
+    };
+    let answer =
+        web::block(move || scaffolder.dry_run(&template, &values, &secrets, &directory_contents))
+            .await??;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[get("/actions")]

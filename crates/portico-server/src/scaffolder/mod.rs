@@ -8,6 +8,7 @@
 //! steps that need them fail and say so); a replica's own workers are woken
 //! at once, so in practice the replica that took the request runs it.
 
+mod dry_run;
 mod register;
 mod worker;
 

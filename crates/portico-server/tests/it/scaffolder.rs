@@ -323,3 +323,54 @@ fn actions_and_parameter_schema_are_listed() {
         assert_eq!(app.get("/api/scaffolder/v2/tasks/no-such-task").status, 404);
     }
 }
+
+#[test]
+fn a_dry_run_returns_the_files_and_publishes_nothing() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for app in with_template() {
+        let template: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let body = json!({
+            "template": template,
+            "values": { "name": "dry", "owner": "team-a" },
+            "secrets": { "token": "dry-secret-77" },
+            "directoryContents": [
+                { "path": "skeleton/catalog-info.yaml", "base64Content": b64(CATALOG_INFO) },
+                { "path": "skeleton/README.md", "base64Content": b64("# {{values.name}}\n") },
+                { "path": "skeleton/run.sh", "base64Content": b64("echo {{values.name}}\n"), "executable": true }
+            ]
+        });
+        let r = app.post("/api/scaffolder/v2/dry-run", &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["error"], Value::Null, "{}", r.text);
+        let files = r.body["directoryContents"].as_array().unwrap();
+        let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(paths, vec!["README.md", "catalog-info.yaml", "run.sh"]);
+        let readme = files.iter().find(|f| f["path"] == "README.md").unwrap();
+        assert_eq!(readme["base64Content"], b64("# dry\n"));
+        assert_eq!(
+            files.iter().find(|f| f["path"] == "run.sh").unwrap()["executable"],
+            true
+        );
+        let log = r.body["log"].to_string();
+        assert!(log.contains("would create repository dry"), "{log}");
+        assert!(log.contains("would register"), "{log}");
+        assert!(!r.text.contains("dry-secret-77"));
+        assert_eq!(r.body["steps"][0]["id"], "fetch");
+        // Nothing published, registered or stored.
+        assert!(!app.dir.path().join("repos/dry.git").exists());
+        assert_eq!(
+            app.get("/api/catalog/entities/by-name/component/default/dry")
+                .status,
+            404
+        );
+        assert_eq!(app.get("/api/scaffolder/v2/tasks").body["totalTasks"], 0);
+
+        // Bad values: 400 naming the field, as for tasks.
+        let mut bad = body.clone();
+        bad["values"] = json!({ "name": "Dry Run" });
+        let r = app.post("/api/scaffolder/v2/dry-run", &bad);
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("/name:"), "{}", r.text);
+    }
+}
