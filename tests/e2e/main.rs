@@ -4,6 +4,7 @@
 
 mod cli;
 mod replicas;
+mod scaffolder;
 mod search;
 #[path = "../search_relevance.rs"]
 mod search_relevance;

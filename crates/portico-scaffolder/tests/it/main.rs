@@ -7,3 +7,4 @@ mod common;
 mod publish;
 mod run;
 mod safety;
+mod shipped;
