@@ -5,6 +5,7 @@
 mod docs;
 mod generate;
 mod git;
+mod scaffold;
 mod search;
 
 use std::net::TcpListener;
@@ -55,6 +56,14 @@ pub struct BenchArgs {
     /// one edit, and serving pages.
     #[arg(long, default_value_t = 0)]
     docs_pages: usize,
+    /// Instead of the catalog bench: the shipped Rust service template
+    /// through the HTTP API; measures dry runs (`--requests` of them, at
+    /// most 200) and full tasks up to the entity being visible.
+    #[arg(long)]
+    scaffold: bool,
+    /// Full tasks the scaffold bench runs.
+    #[arg(long, default_value_t = 50)]
+    tasks: usize,
 }
 
 struct Latencies {
@@ -77,6 +86,9 @@ impl Latencies {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
+    if args.scaffold {
+        return scaffold::run(args, args.tasks);
+    }
     if args.git_locations > 0 {
         return git::run(args, args.git_locations);
     }
