@@ -113,6 +113,8 @@ fn a_task_of_a_killed_server_is_failed_after_the_restart() {
         // Killed here (SIGKILL): no chance to record anything.
     };
 
+    let workspace = dir.path().join("data/scaffolder-workspaces").join(&id);
+    assert!(workspace.is_dir(), "the killed server left its workspace");
     let port = free_port();
     let _server = start(&config, port);
     let started = Instant::now();
@@ -125,6 +127,10 @@ fn a_task_of_a_killed_server_is_failed_after_the_restart() {
     println!("failed {:?} after the restart", started.elapsed());
     let (_, events) = http_get(port, &format!("/api/scaffolder/v2/tasks/{id}/events")).unwrap();
     assert!(events.contains("\"completion\""), "{events}");
+    assert!(
+        !workspace.exists(),
+        "the restarted server removed the leftover workspace"
+    );
 }
 
 /// Reads the whole event stream of a task (it ends with the task).

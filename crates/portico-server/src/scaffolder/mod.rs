@@ -159,7 +159,17 @@ impl Scaffolder {
 
     /// Starts this replica's workers; they stop when [`Scaffolder::stop`]
     /// is called.
+    ///
+    /// Workspaces left by a previous run of this server (killed mid-task)
+    /// are removed first: nothing of this process uses them yet.
     pub fn start(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
+        if let Ok(entries) = std::fs::read_dir(&self.options.workspaces) {
+            for entry in entries.flatten() {
+                if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                    tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove a leftover workspace");
+                }
+            }
+        }
         (0..self.options.workers.max(1))
             .filter_map(|i| {
                 let me = Arc::clone(self);
