@@ -38,6 +38,25 @@ fn start(config: &Path, port: u16) -> Server {
     Server(child)
 }
 
+/// Writes a config serving the template file at `dir/tpl/template.yaml`
+/// with its data under `dir/data`; returns the config's path.
+fn config_for(dir: &Path, template: &str, extra: &str) -> std::path::PathBuf {
+    let template_path = dir.join("tpl/template.yaml");
+    std::fs::create_dir_all(template_path.parent().unwrap()).unwrap();
+    std::fs::write(&template_path, template).unwrap();
+    let config = dir.join("portico.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "dataDir: {data}\ncatalog:\n  locations:\n    - type: file\n      target: {template}\n{extra}",
+            data = dir.join("data").display(),
+            template = template_path.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
@@ -72,19 +91,7 @@ fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
 #[test]
 fn a_task_of_a_killed_server_is_failed_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let template = dir.path().join("tpl/template.yaml");
-    std::fs::create_dir_all(template.parent().unwrap()).unwrap();
-    std::fs::write(&template, TEMPLATE).unwrap();
-    let config = dir.path().join("portico.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "dataDir: {data}\ncatalog:\n  locations:\n    - type: file\n      target: {template}\nscaffolder:\n  heartbeatTimeout: 2\n",
-            data = dir.path().join("data").display(),
-            template = template.display()
-        ),
-    )
-    .unwrap();
+    let config = config_for(dir.path(), TEMPLATE, "scaffolder:\n  heartbeatTimeout: 2\n");
 
     let port = free_port();
     let id = {
@@ -131,6 +138,149 @@ fn a_task_of_a_killed_server_is_failed_after_the_restart() {
         !workspace.exists(),
         "the restarted server removed the leftover workspace"
     );
+}
+
+const SECRET: &str = "sekrit-4f9d1c";
+
+/// Uses a secret every way a template can: in an `if`, in an action's
+/// input, in a log message, in a rendered value and in a failing step's
+/// error.
+const SECRET_TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: secretive
+spec:
+  owner: team-a
+  type: service
+  parameters:
+    - properties:
+        fail: { type: boolean }
+  steps:
+    - id: log
+      action: debug:log
+      if: ${{ secrets.token }}
+      input: { message: "calling the API with ${{ secrets.token }}" }
+    - id: render
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values: { token: "${{ secrets.token }}" }
+    - id: fail
+      action: fetch:plain
+      if: ${{ parameters.fail }}
+      input: { url: "./missing-${{ secrets.token }}" }
+"#;
+
+/// A secret given to tasks is in neither the server's log (at trace level,
+/// every crate) nor any file under its data directory: the SQLite database
+/// and its journal, the search index, repositories, workspaces.
+#[test]
+fn a_secret_is_nowhere_in_the_logs_or_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), SECRET_TEMPLATE, "");
+    let skeleton = dir.path().join("tpl/skeleton");
+    std::fs::create_dir_all(&skeleton).unwrap();
+    std::fs::write(
+        skeleton.join("README.md"),
+        "hello{{#if values.token}} with a token{{/if}}\n",
+    )
+    .unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = free_port();
+    let server = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--port", &port.to_string()])
+        .env("PORTICO_LOG", "trace")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let server = Server(server);
+    wait_for("the server answers", Duration::from_secs(60), || {
+        matches!(
+            http_get(
+                port,
+                "/api/catalog/entities/by-name/template/default/secretive"
+            ),
+            Some((200, _))
+        )
+    });
+    let mut outcomes = Vec::new();
+    for fail in [false, true] {
+        let (stream, t) = run_task(
+            port,
+            &json!({
+                "templateRef": "template:default/secretive",
+                "values": { "fail": fail },
+                "secrets": { "token": SECRET }
+            }),
+        );
+        assert!(!stream.contains(SECRET), "{stream}");
+        assert!(!t.to_string().contains(SECRET), "{t}");
+        outcomes.push(t["status"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(outcomes, ["completed", "failed"]);
+    let (_, events) = http_get(port, "/api/scaffolder/v2/tasks?limit=10").unwrap();
+    assert!(!events.contains(SECRET), "{events}");
+    drop(server);
+
+    let log = std::fs::read(&log_path).unwrap();
+    let text = String::from_utf8_lossy(&log);
+    // The log is real: it holds the steps the tasks ran.
+    assert!(text.contains("secretive"), "the log names the template");
+    assert!(
+        text.contains("calling the API with ***"),
+        "task log lines reach the server log, redacted"
+    );
+    assert!(
+        text.len() > 10_000,
+        "a trace-level log: {} bytes",
+        text.len()
+    );
+    assert!(
+        !contains(&log, SECRET.as_bytes()),
+        "the secret is in the server log"
+    );
+    let mut scanned = 0;
+    let mut pending = vec![dir.path().join("data")];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let content = std::fs::read(&path).unwrap();
+        assert!(
+            !contains(&content, SECRET.as_bytes()),
+            "the secret is in {}",
+            path.display()
+        );
+        scanned += 1;
+    }
+    assert!(
+        scanned > 3,
+        "the data directory holds the database and more: {scanned} files"
+    );
+    println!("scanned a {} byte log and {scanned} data files", log.len());
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Creates a task, follows its event stream to the completion event and
+/// returns the stream and the finished task.
+fn run_task(port: u16, request: &Value) -> (String, Value) {
+    let (status, body) = post(port, "/api/scaffolder/v2/tasks", request).unwrap();
+    assert_eq!(status, 201, "{request}: {body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stream = event_stream(port, &id);
+    assert!(stream.contains("event: completion"), "{request}: {stream}");
+    (stream, task(port, &id).unwrap())
 }
 
 /// Reads the whole event stream of a task (it ends with the task).
@@ -237,23 +387,13 @@ fn every_shipped_template_creates_a_working_registered_documented_service() {
     ];
     for (template, expected) in cases {
         let name = format!("made-by-{template}");
-        let (status, body) = post(
+        let (_, t) = run_task(
             port,
-            "/api/scaffolder/v2/tasks",
             &json!({
                 "templateRef": format!("template:default/{template}"),
                 "values": { "name": name, "repoName": name, "owner": "group:default/payments", "description": "Made by the e2e test" }
             }),
-        )
-        .unwrap();
-        assert_eq!(status, 201, "{template}: {body}");
-        let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let stream = event_stream(port, &id);
-        assert!(stream.contains("event: completion"), "{template}: {stream}");
-        let t = task(port, &id).unwrap();
+        );
         assert_eq!(t["status"], "completed", "{template}: {t}");
 
         // The repository, with the template's files and the answers file.

@@ -26,6 +26,20 @@ pub fn init_bare(path: &Path, initial_branch: &str) -> Result<(), GitError> {
     Ok(())
 }
 
+/// One change to a file in a commit made by [`commit`].
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// Writes the file (parent directories created), mode 100755 when
+    /// `executable`, else 100644.
+    Write {
+        path: &'a str,
+        content: &'a [u8],
+        executable: bool,
+    },
+    /// Removes the file; a missing one is no error.
+    Remove { path: &'a str },
+}
+
 /// Commits on top of `branch` (created as a root commit when missing):
 /// each `(path, Some(bytes))` is written as a regular file, parent
 /// directories created; each `(path, None)` removed, a missing one being no
@@ -36,6 +50,29 @@ pub fn commit_files(
     repo: &Path,
     branch: &str,
     files: &[(&str, Option<&[u8]>)],
+    message: &str,
+    author: (&str, &str),
+) -> Result<String, GitError> {
+    let changes: Vec<Change<'_>> = files
+        .iter()
+        .map(|&(path, content)| match content {
+            Some(content) => Change::Write {
+                path,
+                content,
+                executable: false,
+            },
+            None => Change::Remove { path },
+        })
+        .collect();
+    commit(repo, branch, &changes, message, author)
+}
+
+/// [`commit_files`] with file modes: what a published scaffolder workspace
+/// needs so that its scripts stay executable.
+pub fn commit(
+    repo: &Path,
+    branch: &str,
+    changes: &[Change<'_>],
     message: &str,
     author: (&str, &str),
 ) -> Result<String, GitError> {
@@ -65,16 +102,26 @@ pub fn commit_files(
         None => gix::ObjectId::empty_tree(repository.object_hash()),
     };
     let mut editor = repository.edit_tree(base).map_err(git)?;
-    for (path, content) in files {
-        let path = check_path(path).map_err(&fail)?;
-        match content {
-            Some(bytes) => {
-                let blob = repository.write_blob(bytes).map_err(git)?;
+    for change in changes {
+        match *change {
+            Change::Write {
+                path,
+                content,
+                executable,
+            } => {
+                let path = check_path(path).map_err(&fail)?;
+                let blob = repository.write_blob(content).map_err(git)?;
+                let kind = if executable {
+                    EntryKind::BlobExecutable
+                } else {
+                    EntryKind::Blob
+                };
                 editor
-                    .upsert(path.as_str(), EntryKind::Blob, blob.detach())
+                    .upsert(path.as_str(), kind, blob.detach())
                     .map_err(git)?;
             }
-            None => {
+            Change::Remove { path } => {
+                let path = check_path(path).map_err(&fail)?;
                 editor.remove(path.as_str()).map_err(git)?;
             }
         }
@@ -98,7 +145,7 @@ pub fn commit_files(
             parents,
         )
         .map_err(git)?;
-    tracing::debug!(repo = %url, branch, commit = %id, files = files.len(), "committed files");
+    tracing::debug!(repo = %url, branch, commit = %id, files = changes.len(), "committed files");
     Ok(id.to_string())
 }
 

@@ -229,6 +229,18 @@ fn write_new(path: &Path, content: &[u8], executable: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether any execute bit is set: what a published file's git mode follows.
+#[cfg(unix)]
+pub(crate) fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+pub(crate) fn is_executable(_: &fs::Metadata) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use portico_git::write::Change;
+
 use crate::action::{Action, ActionContext, ActionError};
-use crate::workspace::resolve_inside;
+use crate::workspace::{is_executable, resolve_inside};
 
 /// The file at the root of every generated repository that says which
 /// template made it, at which commit, with which answers (never secrets):
@@ -87,7 +89,11 @@ impl Action for PublishGit {
         }
 
         let mut files = list_files(&source)?;
-        files.push((ANSWERS_FILE.to_owned(), answers(ctx).into_bytes()));
+        files.push(PublishedFile {
+            path: ANSWERS_FILE.to_owned(),
+            content: answers(ctx).into_bytes(),
+            executable: false,
+        });
         let message = ctx
             .input
             .get("gitCommitMessage")
@@ -107,12 +113,16 @@ impl Action for PublishGit {
         ctx.check_cancelled()?;
         portico_git::write::init_bare(&repo, &branch)
             .map_err(|e| ActionError::Failed(format!("creating the repository: {e}")))?;
-        let entries: Vec<(&str, Option<&[u8]>)> = files
+        let entries: Vec<Change<'_>> = files
             .iter()
-            .map(|(path, content)| (path.as_str(), Some(content.as_slice())))
+            .map(|file| Change::Write {
+                path: &file.path,
+                content: &file.content,
+                executable: file.executable,
+            })
             .collect();
         let commit =
-            portico_git::write::commit_files(&repo, &branch, &entries, &message, (&author, &email))
+            portico_git::write::commit(&repo, &branch, &entries, &message, (&author, &email))
                 .map_err(|e| {
                     // A half-made repository would block a retry under the same name.
                     let _ = fs::remove_dir_all(&repo);
@@ -168,7 +178,14 @@ fn author(user: &Value) -> (String, String) {
 
 /// Every file under `root` as (relative `/` path, content); links are
 /// refused, not followed.
-fn list_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, ActionError> {
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct PublishedFile {
+    path: String,
+    content: Vec<u8>,
+    executable: bool,
+}
+
+fn list_files(root: &Path) -> Result<Vec<PublishedFile>, ActionError> {
     let mut out = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -202,7 +219,15 @@ fn list_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, ActionError> {
             }
             let content =
                 fs::read(&path).map_err(|e| ActionError::Failed(format!("{relative}: {e}")))?;
-            out.push((relative, content));
+            let executable = entry
+                .metadata()
+                .map(|meta| is_executable(&meta))
+                .map_err(|e| ActionError::Failed(format!("{relative}: {e}")))?;
+            out.push(PublishedFile {
+                path: relative,
+                content,
+                executable,
+            });
         }
     }
     out.sort();

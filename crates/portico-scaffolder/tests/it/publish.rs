@@ -1,6 +1,7 @@
 //! `publish:git` and `catalog:write`: a real bare repository, read back
 //! through the git reader the catalog uses.
 
+use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -36,7 +37,12 @@ fn steps() -> serde_json::Value {
 
 #[test]
 fn the_workspace_becomes_a_repository_with_its_answers() {
-    let f = Fixture::new(&[("README.md", "# {{values.name}} from {{template.ref}}\n")]);
+    let f = Fixture::new(&[
+        ("README.md", "# {{values.name}} from {{template.ref}}\n"),
+        ("scripts/run.sh", "#!/bin/sh\nexec {{values.name}}\n"),
+    ]);
+    let script = f.template_dir().join("skeleton/scripts/run.sh");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let repos = tempfile::tempdir().unwrap();
     let template = f.template(
         json!({}),
@@ -77,6 +83,23 @@ fn the_workspace_becomes_a_repository_with_its_answers() {
         catalog.contains("backstage.io/source-template: template:default/svc"),
         "{catalog}"
     );
+    assert_eq!(read("scripts/run.sh"), "#!/bin/sh\nexec orders\n");
+    // Modes as git records them: the script stays executable, the rest not.
+    let tree = std::process::Command::new("git")
+        .args(["ls-tree", "-r", "main"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    let mode = |path: &str| {
+        tree.lines()
+            .find(|l| l.ends_with(&format!("\t{path}")))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or_else(|| panic!("{path} not in {tree}"))
+            .to_owned()
+    };
+    assert_eq!(mode("scripts/run.sh"), "100755", "{tree}");
+    assert_eq!(mode("README.md"), "100644", "{tree}");
     let answers = read(ANSWERS_FILE);
     assert!(
         answers.contains("template: template:default/svc"),

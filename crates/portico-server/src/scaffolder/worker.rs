@@ -132,6 +132,7 @@ impl Scaffolder {
                 task = %task.id,
                 status = status.as_str(),
                 ms = started.elapsed().as_millis() as u64,
+                error = error.as_deref().unwrap_or(""),
                 "scaffolder task finished"
             ),
             Ok(false) => {
@@ -187,6 +188,13 @@ impl Scaffolder {
         std::fs::create_dir_all(workspace)
             .map_err(|e| failed(format!("cannot create the workspace: {e}")))?;
         let mut record = |event: RunEvent| {
+            // Already redacted by the runner: the server log may carry it.
+            tracing::debug!(
+                task = %task.id,
+                step = event.step_id.as_deref().unwrap_or(""),
+                "{}",
+                event.message
+            );
             let body = json!({
                 "message": event.message,
                 "stepId": event.step_id,
