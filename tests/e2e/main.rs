@@ -8,5 +8,6 @@ mod scaffolder;
 mod search;
 #[path = "../search_relevance.rs"]
 mod search_relevance;
+mod webdriver;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_portico");

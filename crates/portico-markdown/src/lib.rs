@@ -63,6 +63,36 @@ mod text;
 
 pub use highlight::highlight_css;
 
+/// `s` safe to place in HTML text and in quoted attribute values (single or
+/// double): for HTML that code, not a template engine, writes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code block highlighted as a fenced block in `lang` would be (the same
+/// HTML and `hl-*` classes; see the crate docs), for code shown outside a
+/// page, such as an API definition.
+pub fn highlight_block(code: &str, lang: &str) -> String {
+    highlight::code_block(
+        code,
+        &highlight::Info {
+            lang: Some(lang.to_owned()).filter(|l| !l.is_empty()),
+            title: None,
+        },
+    )
+}
+
 /// One entry of a page's table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TocEntry {

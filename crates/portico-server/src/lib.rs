@@ -8,6 +8,7 @@ mod params;
 mod routes;
 pub mod scaffolder;
 pub mod search;
+mod ui;
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -226,6 +227,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
     .configure(routes::scaffolder::configure)
+    .configure(ui::configure)
     .default_service(web::to(error::not_found));
 }
 

@@ -6,8 +6,10 @@
 use portico_store::{Store, StoreError};
 use serde::Serialize;
 
+use crate::nav::NavNode;
 use crate::stored::{SiteRecord, StoredPage};
 use crate::theme::{page_document, PageParts};
+use crate::SiteMeta;
 
 /// `GET /api/techdocs/metadata/techdocs/...`, in Backstage's shape.
 #[derive(Debug, Clone, Serialize)]
@@ -70,8 +72,40 @@ pub enum Served {
     NotFound,
 }
 
+/// A page of a site with what surrounds it: for readers that lay the page
+/// out themselves (the portal's docs reader).
+#[derive(Debug, Clone)]
+pub struct SitePage {
+    pub meta: SiteMeta,
+    pub nav: Vec<NavNode>,
+    /// Site-relative URL of the page (`runbook/`, `""` for the home page).
+    pub url: String,
+    pub title: String,
+    /// The sanitized HTML fragment.
+    pub html: String,
+    pub toc: Vec<portico_markdown::TocEntry>,
+    pub edit_url: Option<String>,
+    pub has_mermaid: bool,
+    /// Epoch milliseconds of the build the page is from.
+    pub build_time: i64,
+}
+
+/// A file of a site, pages not yet composed.
+#[derive(Debug, Clone)]
+pub enum SiteFile {
+    Page(Box<SitePage>),
+    File {
+        content_type: String,
+        body: Vec<u8>,
+    },
+    /// A page asked for without its trailing `/`: relative links on it only
+    /// work from the directory URL.
+    Redirect(String),
+    NotFound,
+}
+
 /// The file at `path` (relative to the site root, as in the URL).
-pub fn file(store: &Store, entity_ref: &str, path: &str) -> Result<Served, StoreError> {
+pub fn site_file(store: &Store, entity_ref: &str, path: &str) -> Result<SiteFile, StoreError> {
     let path = path.trim_start_matches('/');
     let candidates: Vec<String> = if path.is_empty() || path.ends_with('/') {
         vec![format!("{path}index.html")]
@@ -82,28 +116,24 @@ pub fn file(store: &Store, entity_ref: &str, path: &str) -> Result<Served, Store
         for candidate in &candidates {
             if let Some(page) = tx.doc_page(entity_ref, candidate)? {
                 let Some(site) = tx.doc_site(entity_ref)? else {
-                    return Ok(Served::NotFound);
+                    return Ok(SiteFile::NotFound);
                 };
                 let record = SiteRecord::parse(&site.metadata_json);
                 let stored = StoredPage::parse(&page.toc_json);
-                let meta = record.meta.clone().unwrap_or_default();
-                let html = page_document(
-                    &meta,
-                    &record.nav,
-                    &PageParts {
-                        url: &stored.url,
-                        title: &page.title,
-                        html: &page.html,
-                        toc: &stored.toc,
-                        edit_url: stored.edit_url.as_deref(),
-                        has_mermaid: stored.mermaid,
-                        build_time: Some(site.build_timestamp),
-                    },
-                );
-                return Ok(Served::Page(html));
+                return Ok(SiteFile::Page(Box::new(SitePage {
+                    meta: record.meta.unwrap_or_default(),
+                    nav: record.nav,
+                    url: stored.url,
+                    title: page.title,
+                    html: page.html,
+                    toc: stored.toc,
+                    edit_url: stored.edit_url,
+                    has_mermaid: stored.mermaid,
+                    build_time: site.build_timestamp,
+                })));
             }
             if let Some(asset) = tx.doc_asset(entity_ref, candidate)? {
-                return Ok(Served::File {
+                return Ok(SiteFile::File {
                     content_type: asset.content_type,
                     body: asset.body,
                 });
@@ -113,10 +143,32 @@ pub fn file(store: &Store, entity_ref: &str, path: &str) -> Result<Served, Store
             let index = format!("{path}/index.html");
             if tx.doc_page(entity_ref, &index)?.is_some() {
                 let last = path.rsplit('/').next().unwrap_or(path);
-                return Ok(Served::Redirect(format!("{last}/")));
+                return Ok(SiteFile::Redirect(format!("{last}/")));
             }
         }
-        Ok(Served::NotFound)
+        Ok(SiteFile::NotFound)
+    })
+}
+
+/// The file at `path`, pages composed with the site's theme.
+pub fn file(store: &Store, entity_ref: &str, path: &str) -> Result<Served, StoreError> {
+    Ok(match site_file(store, entity_ref, path)? {
+        SiteFile::Page(page) => Served::Page(page_document(
+            &page.meta,
+            &page.nav,
+            &PageParts {
+                url: &page.url,
+                title: &page.title,
+                html: &page.html,
+                toc: &page.toc,
+                edit_url: page.edit_url.as_deref(),
+                has_mermaid: page.has_mermaid,
+                build_time: Some(page.build_time),
+            },
+        )),
+        SiteFile::File { content_type, body } => Served::File { content_type, body },
+        SiteFile::Redirect(to) => Served::Redirect(to),
+        SiteFile::NotFound => Served::NotFound,
     })
 }
 

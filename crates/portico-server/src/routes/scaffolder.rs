@@ -233,23 +233,7 @@ async fn cancel_task(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = on_task(&state, id.into_inner(), |s, id| {
-        s.store().transaction(|tx| {
-            let now = crate::scaffolder::now_ms();
-            let before = tx.task(id)?;
-            let after = tx.request_task_cancel(id, now)?;
-            // An open task is cancelled at once: its stream needs an end.
-            if let (Some(before), Some(after)) = (&before, &after) {
-                if before.status == "open" && after.status == "cancelled" {
-                    let body =
-                        json!({ "message": "cancelled before it started", "status": "cancelled" });
-                    tx.append_task_event(id, "completion", &body.to_string(), now)?;
-                }
-            }
-            Ok::<_, StoreError>(after)
-        })
-    })
-    .await?;
+    let row = on_task(&state, id.into_inner(), |s, id| s.cancel(id)).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": row.status })))
 }
 

@@ -65,6 +65,15 @@ pub async fn query(
     params: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let request = parse(params.into_inner())?;
+    Ok(HttpResponse::Ok().json(run(&state, request).await?))
+}
+
+/// Answers a query from the index, or from the catalog while the first
+/// index is being built.
+pub(crate) async fn run(
+    state: &AppState,
+    request: SearchQuery,
+) -> Result<portico_search::SearchPage, ApiError> {
     let search = state.search.clone();
     let page = if search.answers_from_index() {
         web::block(move || search.index().query(&request)).await??
@@ -86,5 +95,5 @@ pub async fn query(
         })
         .await??
     };
-    Ok(HttpResponse::Ok().json(page))
+    Ok(page)
 }

@@ -39,7 +39,7 @@ fn entity(state: &AppState, path: &(String, String, String)) -> Result<(String, 
 
 /// The entity whose site serves this entity's docs: itself, or the one
 /// its `backstage.io/techdocs-entity` annotation borrows from.
-fn site_owner(key: &str, entity: &Value) -> Result<String, ApiError> {
+pub(crate) fn site_owner(key: &str, entity: &Value) -> Result<String, ApiError> {
     let Some(borrowed) = entity
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(TECHDOCS_ENTITY))
@@ -104,7 +104,7 @@ pub async fn static_file(
 }
 
 /// Policy for files other than pages.
-const FILE_POLICY: &str =
+pub(crate) const FILE_POLICY: &str =
     "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
 
 /// Policy for pages: their HTML is sanitized already; this is the second

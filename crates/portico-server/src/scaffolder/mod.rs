@@ -190,6 +190,25 @@ impl Scaffolder {
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// Asks for a task to stop: an open one is cancelled at once (with the
+    /// completion event its stream needs), a running one when its worker
+    /// next looks. `None` when there is no such task.
+    pub fn cancel(&self, id: &str) -> Result<Option<TaskRow>, portico_store::StoreError> {
+        self.store.transaction(|tx| {
+            let now = now_ms();
+            let before = tx.task(id)?;
+            let after = tx.request_task_cancel(id, now)?;
+            if let (Some(before), Some(after)) = (&before, &after) {
+                if before.status == "open" && after.status == "cancelled" {
+                    let body =
+                        json!({ "message": "cancelled before it started", "status": "cancelled" });
+                    tx.append_task_event(id, "completion", &body.to_string(), now)?;
+                }
+            }
+            Ok(after)
+        })
+    }
 }
 
 /// The form's answers against the template's pages: 400 naming every bad

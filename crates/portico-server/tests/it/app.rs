@@ -33,6 +33,7 @@ pub struct Reply {
     /// The body's bytes (assets are not text).
     pub bytes: Vec<u8>,
     pub content_security_policy: Option<String>,
+    pub location: Option<String>,
 }
 
 impl TestApp {
@@ -104,8 +105,11 @@ impl TestApp {
         let handle = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("server started");
+        // Redirects are answers to check (form posts answer 303), not to follow.
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .build()
             .into();
         TestApp {
@@ -146,6 +150,7 @@ impl TestApp {
         let link = header("link");
         let content_type = header("content-type");
         let content_security_policy = header("content-security-policy");
+        let location = header("location");
         let bytes = res.body_mut().read_to_vec().expect("body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
@@ -161,6 +166,7 @@ impl TestApp {
             link,
             bytes,
             content_security_policy,
+            location,
         }
     }
 
@@ -197,6 +203,18 @@ impl TestApp {
             req = req.header(*name, *value);
         }
         Self::reply(req.send(body).expect("POST"))
+    }
+
+    /// POSTs an HTML form (`application/x-www-form-urlencoded`).
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let res = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .expect("POST");
+        Self::reply(res)
     }
 
     pub fn delete(&self, path: &str) -> Reply {

@@ -13,3 +13,4 @@ mod refresh;
 mod scaffolder;
 mod search;
 mod techdocs;
+mod ui;

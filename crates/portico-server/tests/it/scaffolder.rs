@@ -64,7 +64,7 @@ spec:
 const CATALOG_INFO: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {{values.name}}\n  annotations:\n    backstage.io/source-template: {{template.ref}}\nspec:\n  type: service\n  lifecycle: experimental\n  owner: {{values.owner}}\n";
 
 /// The template registered from the test's directory.
-fn with_template() -> Vec<TestApp> {
+pub(crate) fn with_template() -> Vec<TestApp> {
     TestDb::all()
         .into_iter()
         .map(|db| {
@@ -107,7 +107,7 @@ fn stream(app: &TestApp, id: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn wait_status(app: &TestApp, id: &str, want: &str) -> Value {
+pub(crate) fn wait_status(app: &TestApp, id: &str, want: &str) -> Value {
     let started = Instant::now();
     loop {
         let task = app.get(&format!("/api/scaffolder/v2/tasks/{id}")).body;

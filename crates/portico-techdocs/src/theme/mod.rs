@@ -37,21 +37,7 @@ pub struct PageParts<'a> {
     pub build_time: Option<i64>,
 }
 
-/// `s` safe to place in HTML text and in quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use portico_markdown::escape_html;
 
 /// Whether a configured URL may be put in an `href`: `javascript:` and
 /// other schemes from a config file must not become clickable.

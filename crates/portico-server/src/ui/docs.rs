@@ -1,0 +1,246 @@
+//! `/docs`: every doc site, and the reader that lays a site's pages out in
+//! the portal (navigation, page contents, edit link, build time). Reader
+//! URLs mirror the site's own layout, so the pages' relative links and
+//! images work unchanged.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use portico_model::annotations;
+use portico_model::EntityRef;
+use portico_techdocs::served::{self, SiteFile, SitePage};
+use portico_techdocs::NavNode;
+use portico_web::{Chrome, Page, Section};
+use serde_json::{json, Value};
+
+use super::{
+    ago, display_name, entity_href, full_ref, page, path_segment, ref_cell, UiError, UiResult,
+};
+use crate::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(index).service(site_root).service(reader);
+}
+
+fn now_ms() -> i64 {
+    portico_techdocs::theme::now_ms()
+}
+
+#[get("/docs")]
+async fn index(state: web::Data<AppState>) -> UiResult {
+    // Entities with docs of their own (borrowed docs are the owner's site).
+    let entities: Vec<(String, Value)> = {
+        let index = state.catalog.index();
+        index
+            .iter()
+            .filter_map(|(key, entity)| {
+                let value = entity.value();
+                let has_docs = value
+                    .pointer("/metadata/annotations")
+                    .and_then(|a| a.get(annotations::TECHDOCS_REF))
+                    .is_some();
+                has_docs.then(|| (key.to_owned(), value))
+            })
+            .collect()
+    };
+    let store = state.docs.store().clone();
+    let keys: Vec<String> = entities.iter().map(|(k, _)| k.clone()).collect();
+    let sites = web::block(move || {
+        store.read(|tx| {
+            keys.iter()
+                .map(|k| tx.doc_site(k))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    })
+    .await??;
+    let now = now_ms();
+    let index = state.catalog.index();
+    let mut rows: Vec<Value> = entities
+        .iter()
+        .zip(sites)
+        .map(|((_, entity), site)| {
+            let (kind, namespace, name) = super::entity_parts(entity);
+            let built = site
+                .as_ref()
+                .filter(|s| !s.etag.is_empty())
+                .map(|s| ago(s.build_timestamp, now));
+            let status = match &site {
+                Some(s) if s.failure.is_some() && s.etag.is_empty() => "build failed",
+                _ => "not built yet",
+            };
+            let title = site
+                .as_ref()
+                .map(|s| s.site_name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| display_name(entity));
+            let owner = entity
+                .pointer("/spec/owner")
+                .and_then(Value::as_str)
+                .map(|o| ref_cell(&index, &full_ref(o, "group", &namespace), Some("group")));
+            json!({
+                "href": format!("/docs/{}/{}/{}/", path_segment(&namespace), path_segment(&kind.to_lowercase()), path_segment(&name)),
+                "title": title,
+                "kind": kind.to_lowercase(),
+                "name": display_name(entity),
+                "owner": owner,
+                "description": entity.pointer("/metadata/description").and_then(Value::as_str).unwrap_or_default(),
+                "built": built,
+                "status": status,
+            })
+        })
+        .collect();
+    drop(index);
+    rows.sort_by(|a, b| {
+        a["title"]
+            .as_str()
+            .map(str::to_lowercase)
+            .cmp(&b["title"].as_str().map(str::to_lowercase))
+    });
+    page(
+        Page::DocsIndex,
+        &Chrome::new(Section::Docs),
+        json!({ "title": "Docs", "sites": rows }),
+    )
+}
+
+/// `/docs/ns/kind/name` → the directory URL, which relative links need.
+#[get("/docs/{namespace}/{kind}/{name}")]
+async fn site_root(path: web::Path<(String, String, String)>) -> HttpResponse {
+    let (namespace, kind, name) = path.into_inner();
+    HttpResponse::MovedPermanently()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/docs/{}/{}/{}/",
+                path_segment(&namespace),
+                path_segment(&kind),
+                path_segment(&name)
+            ),
+        ))
+        .finish()
+}
+
+#[get("/docs/{namespace}/{kind}/{name}/{path:.*}")]
+async fn reader(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String, String)>,
+) -> UiResult {
+    let (namespace, kind, name, file) = path.into_inner();
+    let key = EntityRef::new(&kind, &namespace, &name).key();
+    let entity = state
+        .catalog
+        .index()
+        .get(&key)
+        .map(|e| e.value())
+        .ok_or_else(|| {
+            UiError::not_found(format!(
+                "There is no {kind} called {namespace}/{name} in the catalog."
+            ))
+        })?;
+    let owner = crate::routes::techdocs::site_owner(&key, &entity)?;
+    let store = state.docs.store().clone();
+    let lookup = owner.clone();
+    let wanted = file.clone();
+    let (found, status) = web::block(move || {
+        let found = served::site_file(&store, &lookup, &wanted)?;
+        let status = match found {
+            SiteFile::NotFound => Some(served::metadata(&store, &lookup)?),
+            _ => None,
+        };
+        Ok::<_, portico_store::StoreError>((found, status))
+    })
+    .await??;
+    let base = format!(
+        "/docs/{}/{}/{}/",
+        path_segment(&namespace),
+        path_segment(&kind.to_lowercase()),
+        path_segment(&name)
+    );
+    match found {
+        SiteFile::Page(site_page) => reader_page(&entity, &base, &site_page),
+        // Files are the author's (an .html report, an .svg): served as the
+        // API serves them, sandboxed, never as the portal.
+        SiteFile::File { content_type, body } => Ok(HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                crate::routes::techdocs::FILE_POLICY,
+            ))
+            .body(body)),
+        SiteFile::Redirect(to) => Ok(HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, to))
+            .finish()),
+        SiteFile::NotFound => Err(UiError::not_found(match status {
+            Some(served::SiteStatus::NotBuilt(Some(why))) => {
+                format!("The docs of {owner} could not be built: {why}")
+            }
+            Some(served::SiteStatus::NotBuilt(None)) => format!(
+                "The docs of {owner} have not been built yet. They build in the background after the entity is registered; try again in a moment."
+            ),
+            _ => format!("The docs of {owner} have no page {file}."),
+        })),
+    }
+}
+
+fn reader_page(entity: &Value, base: &str, site: &SitePage) -> UiResult {
+    let (kind, namespace, name) = super::entity_parts(entity);
+    let nav: Vec<Value> = site
+        .nav
+        .iter()
+        .map(|node| nav_item(node, base, &site.url))
+        .collect();
+    let toc: Vec<Value> = site
+        .toc
+        .iter()
+        .filter(|t| (2..=3).contains(&t.level))
+        .map(|t| json!({ "id": t.id, "title": t.title, "indent": if t.level == 3 { "0.8" } else { "0" } }))
+        .collect();
+    let data = json!({
+        "title": format!("{} · {}", site.title, site.meta.site_name),
+        "site": {
+            "name": site.meta.site_name,
+            "home_href": base,
+            "entity_href": entity_href(&kind, &namespace, &name),
+            "entity_text": display_name(entity),
+            "kind": kind.to_lowercase(),
+            "namespace": namespace,
+            "name_key": name,
+        },
+        "nav": nav,
+        "toc": toc,
+        "content_html": site.html,
+        "edit_href": site.edit_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        "built": ago(site.build_time, now_ms()),
+    });
+    page(Page::DocsPage, &Chrome::new(Section::Docs), data)
+}
+
+/// One entry of the reader's navigation: sections open only on the way to
+/// the current page, so a page of a large site stays small.
+fn nav_item(node: &NavNode, base: &str, current: &str) -> Value {
+    match node {
+        NavNode::Page { title, url } => json!({
+            "title": title,
+            "href": format!("{base}{}", portico_techdocs::layout::encode_path(url)),
+            "current": url == current,
+        }),
+        NavNode::Link { title, url } => {
+            let safe = url.starts_with("https://") || url.starts_with("http://");
+            json!({ "title": title, "href": safe.then_some(url) })
+        }
+        NavNode::Section { title, children } => {
+            if node.contains(current) {
+                json!({
+                    "title": title,
+                    "children": children.iter().map(|c| nav_item(c, base, current)).collect::<Vec<_>>(),
+                })
+            } else {
+                json!({
+                    "title": title,
+                    "href": node.first_page().map(|u| format!("{base}{}", portico_techdocs::layout::encode_path(u))),
+                })
+            }
+        }
+    }
+}

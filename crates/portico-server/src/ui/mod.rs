@@ -1,0 +1,226 @@
+//! The web UI: server-rendered pages over the same state the API serves.
+//! Handlers gather plain values and `portico_web` renders them; every page
+//! works without JavaScript except the live parts (task log, suggestions).
+
+mod catalog;
+mod create;
+mod docs;
+mod entity;
+mod import;
+mod links;
+mod search;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, HttpResponse, ResponseError};
+use portico_web::{Chrome, Page};
+use serde_json::{json, Value};
+
+use crate::{ApiError, AppState};
+
+pub(crate) use links::*;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(home)
+        .service(asset)
+        .configure(catalog::configure)
+        .configure(entity::configure)
+        .configure(docs::configure)
+        .configure(search::configure)
+        .configure(create::configure)
+        .configure(import::configure);
+}
+
+#[get("/")]
+async fn home() -> HttpResponse {
+    see_other("/catalog")
+}
+
+#[get("/static/{name}")]
+async fn asset(name: web::Path<String>) -> Result<HttpResponse, UiError> {
+    let asset = portico_web::assets::asset(&name)
+        .ok_or_else(|| UiError::not_found(format!("There is no file /static/{name}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        // The pages link assets with `?v=<hash of the assets>`.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(asset.body))
+}
+
+/// An error shown as a page.
+#[derive(Debug, thiserror::Error)]
+#[error("{heading}: {message}")]
+pub(crate) struct UiError {
+    status: StatusCode,
+    heading: &'static str,
+    message: String,
+}
+
+impl UiError {
+    pub(crate) fn not_found(message: impl Into<String>) -> UiError {
+        UiError {
+            status: StatusCode::NOT_FOUND,
+            heading: "Not found",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for UiError {
+    fn from(e: ApiError) -> UiError {
+        let heading = match e.status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST => "That request cannot be answered",
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "Not allowed",
+            StatusCode::CONFLICT => "Conflict",
+            StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+            _ => "Something went wrong",
+        };
+        UiError {
+            status: e.status,
+            heading,
+            message: e.message,
+        }
+    }
+}
+
+impl From<portico_catalog::CatalogError> for UiError {
+    fn from(e: portico_catalog::CatalogError) -> UiError {
+        UiError::from(ApiError::from(e))
+    }
+}
+
+impl From<portico_store::StoreError> for UiError {
+    fn from(e: portico_store::StoreError) -> UiError {
+        UiError::from(ApiError::from(e))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for UiError {
+    fn from(e: actix_web::error::BlockingError) -> UiError {
+        UiError::from(ApiError::from(e))
+    }
+}
+
+impl From<portico_web::PageError> for UiError {
+    fn from(e: portico_web::PageError) -> UiError {
+        tracing::error!(error = %e, "a page could not be rendered");
+        UiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            heading: "Something went wrong",
+            message: "This page could not be rendered; the server log has the details.".into(),
+        }
+    }
+}
+
+impl ResponseError for UiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), error = %self.message, "page failed");
+        }
+        let data =
+            json!({ "title": self.heading, "heading": self.heading, "message": self.message });
+        let body = portico_web::pages()
+            .map_err(|e| e.to_string())
+            .and_then(|pages| {
+                pages
+                    .render(
+                        Page::Error,
+                        &Chrome::new(portico_web::Section::Catalog),
+                        data,
+                    )
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|e| {
+                format!(
+                    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head><body><h1>{}</h1><p>{}</p><!-- {} --></body></html>",
+                    portico_markdown::escape_html(self.heading),
+                    portico_markdown::escape_html(&self.message),
+                    portico_markdown::escape_html(&e)
+                )
+            });
+        HttpResponse::build(self.status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+pub(crate) type UiResult = Result<HttpResponse, UiError>;
+
+/// A rendered page, 200.
+pub(crate) fn page(page: Page, chrome: &Chrome, data: Value) -> UiResult {
+    let html = portico_web::pages()
+        .map_err(|e| {
+            UiError::from(portico_web::PageError::Template {
+                name: "all".into(),
+                message: e.to_string(),
+            })
+        })?
+        .render(page, chrome, data)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::X_FRAME_OPTIONS, "SAMEORIGIN"))
+        .body(html))
+}
+
+/// 303 to `to`: after a form post, and for `/`.
+pub(crate) fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Whoever is looking at the page: the ownership refs "owned by me" uses.
+/// Everyone is the guest user until sign-in exists; the guest's groups
+/// come from the catalog like anyone's.
+pub(crate) struct Viewer {
+    pub user_ref: String,
+    pub ownership: Vec<String>,
+}
+
+pub(crate) fn viewer(state: &AppState) -> Viewer {
+    let user_ref = crate::scaffolder::GUEST.to_owned();
+    let index = state.catalog.index();
+    let mut ownership = vec![user_ref.clone()];
+    let mut i = 0;
+    // The user's groups, then their parents, transitively.
+    while i < ownership.len() {
+        if let Some(entity) = index.get(&ownership[i]) {
+            let value = entity.value();
+            for relation in relations(&value) {
+                if matches!(relation.0.as_str(), "memberOf" | "childOf")
+                    && !ownership.contains(&relation.1)
+                {
+                    ownership.push(relation.1);
+                }
+            }
+        }
+        i += 1;
+    }
+    Viewer {
+        user_ref,
+        ownership,
+    }
+}
+
+/// `(type, lowercase target ref)` of an entity's relations.
+pub(crate) fn relations(entity: &Value) -> Vec<(String, String)> {
+    entity
+        .get("relations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r.get("type")?.as_str()?.to_owned(),
+                r.get("targetRef")?.as_str()?.to_lowercase(),
+            ))
+        })
+        .collect()
+}
