@@ -178,6 +178,39 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         )
     })?);
 
+    // The web UI's pages, rendered by the server from the same index.
+    let ui = format!("http://127.0.0.1:{port}");
+    results.push(measure(&agent, "UI /catalog components", n, |_| {
+        format!("{ui}/catalog?kind=component")
+    })?);
+    results.push(measure(
+        &agent,
+        "UI /catalog owner + text, page 2",
+        n,
+        |i| {
+            format!(
+                "{ui}/catalog?kind=component&owner=group:default/{}&q={}&page=2",
+                groups[i % groups.len()],
+                TERMS[i % TERMS.len()]
+            )
+        },
+    )?);
+    results.push(measure(&agent, "UI entity page", n, |i| {
+        format!(
+            "{ui}/catalog/default/component/{}",
+            comps[(i * 7919) % comps.len()]
+        )
+    })?);
+    results.push(measure(&agent, "UI group page", n, |i| {
+        format!("{ui}/catalog/default/group/{}", groups[i % groups.len()])
+    })?);
+    results.push(measure(&agent, "UI relations graph", n, |i| {
+        format!(
+            "{ui}/catalog/default/component/{}/graph",
+            comps[(i * 7919) % comps.len()]
+        )
+    })?);
+
     server.stop();
     let rss_mb = peak_rss_mb();
 
@@ -192,6 +225,11 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         "by_query_owner_p99_ms": round(p(2, 0.99), 3),
         "facets_p99_ms": round(p(3, 0.99), 3),
         "fulltext_p99_ms": round(p(4, 0.99), 3),
+        "ui_catalog_p99_ms": round(p(5, 0.99), 3),
+        "ui_catalog_filtered_p99_ms": round(p(6, 0.99), 3),
+        "ui_entity_p99_ms": round(p(7, 0.99), 3),
+        "ui_group_p99_ms": round(p(8, 0.99), 3),
+        "ui_graph_p99_ms": round(p(9, 0.99), 3),
         "rss_mb": round(rss_mb, 1),
         "rss_after_ingest_mb": round(rss_after_ingest_mb, 1),
     });

@@ -151,7 +151,19 @@
     });
   }
 
+  // A large graph scrolls; start with its center in view.
+  function initGraph() {
+    var box = document.querySelector(".graph");
+    var center = box && box.querySelector(".pg-center");
+    if (!center || !center.getBoundingClientRect) { return; }
+    var b = box.getBoundingClientRect();
+    var c = center.getBoundingClientRect();
+    box.scrollLeft += (c.left + c.width / 2) - (b.left + b.width / 2);
+    box.scrollTop += (c.top + c.height / 2) - (b.top + b.height / 2);
+  }
+
   function init() {
+    initGraph();
     initThemeToggle();
     initAutosubmit();
     initSuggestions();

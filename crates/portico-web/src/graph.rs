@@ -370,15 +370,38 @@ pub fn render_svg(graph: &Graph) -> String {
             Ordering::Equal => 0.5,
         };
         let (d, (mx, my)) = curve(from, to, t);
+        let title_of = |id: &str| -> String {
+            graph
+                .nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map_or_else(|| id.to_owned(), |n| n.title.clone())
+        };
+        let words = relation_words(&edge.relation);
         let _ = write!(
             out,
-            r#"<g class="pg-edge pg-rel-{rel}"><path d="{d}" fill="none" marker-end="url(#pg-arrow)"/><text class="pg-edge-label" x="{x}" y="{y}" text-anchor="middle">{words}</text></g>"#,
+            r#"<g class="pg-edge pg-rel-{rel}"><title>{hover}</title><path d="{d}" fill="none" marker-end="url(#pg-arrow)"/>"#,
             rel = escape_html(&class_part(&edge.relation)),
-            x = num(mx),
-            y = num(my - 4.0 + *nth as f64 * 13.0),
-            words = escape_html(relation_words(&edge.relation)),
+            hover = escape_html(&format!(
+                "{} {words} {}",
+                title_of(&edge.from),
+                title_of(&edge.to)
+            )),
         );
-        *nth += 1;
+        // Only the center's own edges are labelled in place: with two hops
+        // the outer edges are many, and their labels would bury the
+        // picture; they say what they are on hover.
+        if edge.from == graph.center || edge.to == graph.center {
+            let _ = write!(
+                out,
+                r#"<text class="pg-edge-label" x="{x}" y="{y}" text-anchor="middle">{words}</text>"#,
+                x = num(mx),
+                y = num(my - 4.0 + *nth as f64 * 13.0),
+                words = escape_html(words),
+            );
+            *nth += 1;
+        }
+        out.push_str("</g>");
     }
     out.push_str("</g>");
 

@@ -450,7 +450,7 @@ async fn graph(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -
         let graph = portico_web::graph::neighbourhood(
             &key,
             2,
-            60,
+            40,
             (!filter.is_empty()).then_some(*filter),
             |target: &str| {
                 let entity = index.get(target)?.value();
