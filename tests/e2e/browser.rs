@@ -309,3 +309,73 @@ fn the_portal_works_with_javascript_off() {
     assert!(!results.is_empty());
     checkpoint(&browser, "nojs-03-search");
 }
+
+/// Every kind of page over the example catalog, as the server sends it,
+/// parses as HTML without a single error: docs pages, API definitions of
+/// each type, the task page, search within one site.
+#[test]
+fn every_page_of_the_example_portal_is_valid_html() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = start_portal(data.path());
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut pages = vec![
+        "/catalog".to_owned(),
+        "/catalog?kind=api".to_owned(),
+        "/catalog?kind=template".to_owned(),
+        "/catalog?kind=component&mine=1".to_owned(),
+        "/catalog/default/component/payments-service".to_owned(),
+        "/catalog/default/component/payments-service/graph".to_owned(),
+        "/catalog/default/group/engineering".to_owned(),
+        "/docs".to_owned(),
+        "/docs/default/component/payments-service/".to_owned(),
+        "/docs/default/component/payments-service/runbook/".to_owned(),
+        "/search?q=rollback".to_owned(),
+        "/search?q=refund&type=techdocs&kind=component&namespace=default&name=payments-service"
+            .to_owned(),
+        "/create".to_owned(),
+        "/create/templates/default/rust-service".to_owned(),
+        "/create/templates/default/python-service".to_owned(),
+        "/create/tasks".to_owned(),
+        "/catalog-import".to_owned(),
+    ];
+    // Every API's definition tab, whatever its type.
+    let (_, apis) = http_get(port, "/api/catalog/entities?filter=kind=api").unwrap();
+    let apis: serde_json::Value = serde_json::from_str(&apis).unwrap();
+    let mut types = std::collections::BTreeSet::new();
+    for api in apis.as_array().unwrap() {
+        types.insert(api["spec"]["type"].as_str().unwrap().to_owned());
+        pages.push(format!(
+            "/catalog/default/api/{}/api",
+            api["metadata"]["name"].as_str().unwrap()
+        ));
+    }
+    assert!(
+        types.len() >= 3,
+        "the example APIs cover several types: {types:?}"
+    );
+    for path in &pages {
+        let (status, body) = http_get(port, path).unwrap();
+        assert_eq!(status, 200, "{path}");
+        let html = scraper::Html::parse_document(&body);
+        assert!(html.errors.is_empty(), "{path}: {:?}", html.errors);
+    }
+    // The in-site search finds only that site's pages.
+    let (_, body) = http_get(
+        port,
+        "/search?q=runbook&type=techdocs&kind=component&namespace=default&name=payments-service",
+    )
+    .unwrap();
+    let html = scraper::Html::parse_document(&body);
+    let links = scraper::Selector::parse("#search-results a").unwrap();
+    let hrefs: Vec<&str> = html
+        .select(&links)
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(!hrefs.is_empty());
+    for href in hrefs {
+        assert!(
+            href.starts_with("/docs/default/component/payments-service/"),
+            "{href}"
+        );
+    }
+}

@@ -122,7 +122,8 @@ fn a_lone_expression_keeps_its_type_and_interpolation_makes_text() {
         "owner": {"team": "payments", "size": 4},
         "tags": ["web", "api"],
         "text": "n=3 on=true null=[] 0.5",
-        "json": "{\"size\":4,\"team\":\"payments\"}/[\"web\",\"api\"]",
+        // Keys in the order written, as JSON.stringify keeps them.
+        "json": "{\"team\":\"payments\",\"size\":4}/[\"web\",\"api\"]",
         "two": "33",
     });
     assert_eq!(render(&input, &context()), Ok(expected));
@@ -438,7 +439,7 @@ fn collection_and_conversion_filters() {
     );
     assert_eq!(
         value("parameters.owner | dump"),
-        json!("{\"size\":4,\"team\":\"payments\"}")
+        json!("{\"team\":\"payments\",\"size\":4}")
     );
     assert_eq!(value("'a' | dump"), json!("\"a\""));
     assert_eq!(value("parameters.missing | dump"), Value::Null);

@@ -321,21 +321,28 @@ async fn task(state: web::Data<AppState>, id: web::Path<String>) -> UiResult {
         .flatten()
         .filter_map(|l| {
             let title = l.get("title").and_then(Value::as_str).unwrap_or("Open");
-            let url = match (
+            // Web links and the portal's own pages are links; anything else
+            // (a repository path on the server) is shown, not linked.
+            let portal = |u: &str| {
+                ["/catalog/", "/docs/", "/create/"]
+                    .iter()
+                    .any(|p| u.starts_with(p))
+            };
+            match (
                 l.get("url").and_then(Value::as_str),
                 l.get("entityRef").and_then(Value::as_str),
             ) {
                 (Some(url), _)
-                    if url.starts_with("http://")
-                        || url.starts_with("https://")
-                        || url.starts_with('/') =>
+                    if url.starts_with("http://") || url.starts_with("https://") || portal(url) =>
                 {
-                    url.to_owned()
+                    Some(json!({ "title": title, "url": url }))
                 }
-                (_, Some(entity)) => super::ref_href(&entity.to_lowercase())?,
-                _ => return None,
-            };
-            Some(json!({ "title": title, "url": url }))
+                (Some(other), _) => Some(json!({ "title": title, "text": other })),
+                (None, Some(entity)) => {
+                    Some(json!({ "title": title, "url": super::ref_href(&entity.to_lowercase())? }))
+                }
+                (None, None) => None,
+            }
         })
         .collect();
     let texts: Vec<Value> = output
