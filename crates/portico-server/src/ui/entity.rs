@@ -309,40 +309,56 @@ fn about(index: &CatalogIndex, entity: &Value) -> Vec<Value> {
 
 /// Everything `owners` own, grouped by kind, as table rows.
 fn owned_by(index: &CatalogIndex, owners: &[String]) -> Vec<Value> {
+    // Keys first, grouped by the kind their prefix names: only the rows
+    // shown are parsed, so the page of a group that owns thousands of
+    // entities costs what one of a small team does.
     let mut seen = HashSet::new();
-    let mut by_kind: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for owner in owners {
         let Some(owner_entity) = index.get(owner) else {
             continue;
         };
-        let owner_entity = owner_entity.value();
-        for (relation, target) in relations(&owner_entity) {
+        for (relation, target) in relations(&owner_entity.value()) {
             if relation != "ownerOf" || !seen.insert(target.clone()) {
                 continue;
             }
-            let Some(owned) = index.get(&target) else {
-                continue;
-            };
-            let owned = owned.value();
-            let kind = text(&owned, "/kind").to_owned();
-            by_kind.entry(plural(&kind)).or_default().push(json!({
-                "href": ref_href(&target),
-                "text": display_name(&owned),
-                "type": text(&owned, "/spec/type"),
-                "lifecycle": text(&owned, "/spec/lifecycle"),
-                "owner": short_ref(&full_ref(text(&owned, "/spec/owner"), "group", namespace_of(&owned)), Some("group")),
-                "description": text(&owned, "/metadata/description"),
-            }));
+            let kind = target.split(':').next().unwrap_or_default().to_owned();
+            by_kind.entry(kind).or_default().push(target);
         }
     }
     by_kind
         .into_iter()
-        .map(|(kind, mut items)| {
-            items.sort_by(|a, b| a["text"].as_str().cmp(&b["text"].as_str()));
-            json!({ "kind": kind, "items": items })
+        .map(|(kind, mut targets)| {
+            targets.sort();
+            let rows: Vec<Value> = targets
+                .iter()
+                .take(OWNED_ROWS_MAX)
+                .filter_map(|target| {
+                    let owned = index.get(target)?.value();
+                    Some(json!({
+                        "href": ref_href(target),
+                        "text": display_name(&owned),
+                        "type": text(&owned, "/spec/type"),
+                        "lifecycle": text(&owned, "/spec/lifecycle"),
+                        "owner": short_ref(&full_ref(text(&owned, "/spec/owner"), "group", namespace_of(&owned)), Some("group")),
+                        "description": text(&owned, "/metadata/description"),
+                    }))
+                })
+                .collect();
+            let more = targets.len().saturating_sub(OWNED_ROWS_MAX);
+            json!({
+                "kind": plural(&kind),
+                "count": targets.len(),
+                "items": rows,
+                "more": (more > 0).then(|| format!("and {more} more, in the catalog")),
+                "more_href": (more > 0).then(|| format!("/catalog?kind={kind}")),
+            })
         })
         .collect()
 }
+
+/// Rows per kind in a group's or user's ownership tables.
+const OWNED_ROWS_MAX: usize = 100;
 
 /// A group and every group below it.
 fn with_descendants(index: &CatalogIndex, group: &str) -> Vec<String> {
@@ -374,10 +390,17 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
     let extra = match kind.as_str() {
         "group" => {
             skip.extend(["ownerOf", "hasMember"]);
-            let members: Vec<Value> = relations(&entity)
+            let mut member_refs: Vec<String> = relations(&entity)
                 .into_iter()
                 .filter(|(t, _)| t == "hasMember")
-                .map(|(_, user)| {
+                .map(|(_, user)| user)
+                .collect();
+            member_refs.sort();
+            let member_count = member_refs.len();
+            let members: Vec<Value> = member_refs
+                .into_iter()
+                .take(OWNED_ROWS_MAX)
+                .map(|user| {
                     let mut cell = ref_cell(&index, &user, Some("user"));
                     let email = index
                         .get(&user)
@@ -391,6 +414,7 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
             let groups = with_descendants(&index, &key);
             json!({
                 "members": members,
+                "member_count": member_count,
                 "owned": owned_by(&index, &groups),
                 "owned_title": if groups.len() > 1 { format!("Owned by this group and its {} sub-groups", groups.len() - 1) } else { "Owned by this group".to_owned() },
             })

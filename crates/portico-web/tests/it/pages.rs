@@ -19,11 +19,18 @@ fn group_sections_render() {
             "entity": { "kind": "group", "kind_label": "Groups", "namespace": "default", "display_name": "Team" },
             "tabs": [], "about": [], "relations": [],
             "members": [{ "href": "/catalog/default/user/jane", "text": "jane", "email": "j@x" }],
-            "owned": [{ "kind": "Components", "items": [{ "href": "/x", "text": "svc" }] }],
+            "member_count": 1,
+            "owned": [{ "kind": "Components", "count": 101, "items": [{ "href": "/x", "text": "svc" }], "more": "and 100 more", "more_href": "/catalog?kind=component" }],
             "owned_title": "Owned",
         }),
     );
     assert!(html.contains("Members (1)"), "{html}");
+    assert!(html.contains("Components (101)"), "{html}");
+    // Handlebars escapes `=` too; a browser reads it back.
+    assert!(
+        html.contains(r#"<a href="/catalog?kind&#x3D;component">and 100 more</a>"#),
+        "{html}"
+    );
 }
 
 /// Handlers leave optional fields out; no page may fail for that.
