@@ -87,7 +87,9 @@
         a.setAttribute("role", "option");
         var type = document.createElement("span");
         type.className = "s-type";
-        type.textContent = result.type === "techdocs" ? "Docs" : (doc.kind || "Entity");
+        type.textContent = result.type === "techdocs"
+          ? "Docs" + (doc.entityTitle ? " · " + doc.entityTitle : "")
+          : (doc.kind || "Entity");
         var title = document.createElement("span");
         title.textContent = " " + (doc.title || doc.name || a.href);
         a.appendChild(type);
