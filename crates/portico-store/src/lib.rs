@@ -23,6 +23,7 @@ macro_rules! db_run {
     };
 }
 
+mod audit;
 mod change_log;
 mod docs;
 mod entities;
@@ -35,6 +36,7 @@ mod store;
 mod tasks;
 pub mod testing;
 
+pub use audit::{AuditFilter, AuditRow, NewAudit};
 pub use change_log::ChangeRow;
 pub use docs::{DocAssetRow, DocChangeRow, DocPageRow, DocSiteRow};
 pub use entities::EntityRow;

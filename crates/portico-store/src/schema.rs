@@ -4,6 +4,19 @@
 // both).
 
 diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        entity_ref -> Nullable<Text>,
+        result -> Text,
+        detail_json -> Text,
+    }
+}
+
+diesel::table! {
     change_log (seq) {
         seq -> BigInt,
         entity_ref -> Text,
@@ -133,6 +146,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
     change_log,
     doc_assets,
     doc_change_log,

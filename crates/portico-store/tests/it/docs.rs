@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Barrier};
 
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use portico_store::testing::TestDb;
 use portico_store::{
     now_ms, Backend, DocAssetRow, DocChangeRow, DocPageRow, DocSiteRow, Store, StoreError,
@@ -731,16 +730,10 @@ fn the_techdocs_migration_reverts_and_reapplies() {
             Some(TECHDOCS_MIGRATION),
             "{backend:?}: {reverted:?}"
         );
-        let probe = "SELECT 1 FROM doc_sites";
-        let gone = match db.url().strip_prefix("sqlite://") {
-            Some(path) => diesel::sql_query(probe)
-                .execute(&mut SqliteConnection::establish(path).unwrap())
-                .is_err(),
-            None => diesel::sql_query(probe)
-                .execute(&mut PgConnection::establish(db.url()).unwrap())
-                .is_err(),
-        };
-        assert!(gone, "{backend:?}: down.sql dropped doc_sites");
+        assert!(
+            !crate::table_exists(db.url(), "doc_sites"),
+            "{backend:?}: down.sql dropped doc_sites"
+        );
 
         let reopened = Store::open(db.url()).unwrap();
         assert_eq!(

@@ -2,6 +2,7 @@
 //! PORTICO_TEST_DATABASE_URL is set. Each test body runs once per backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod bulk;
 mod change_log;
 mod claims;
@@ -14,7 +15,7 @@ mod task_events;
 mod tasks;
 mod testing;
 
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use portico_store::{Backend, EntityRow, LocationRow, RelationRow};
 
@@ -68,6 +69,20 @@ pub fn refs(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("component:default/c{i:05}"))
         .collect()
+}
+
+/// Whether `table` can be read in the database at `url` (after a migration
+/// was reverted, it should not).
+pub fn table_exists(url: &str, table: &str) -> bool {
+    let probe = format!("SELECT 1 FROM {table}");
+    match url.strip_prefix("sqlite://") {
+        Some(path) => diesel::sql_query(probe)
+            .execute(&mut SqliteConnection::establish(path).unwrap())
+            .is_ok(),
+        None => diesel::sql_query(probe)
+            .execute(&mut PgConnection::establish(url).unwrap())
+            .is_ok(),
+    }
 }
 
 /// Reverts the migrations of the database at `url`, newest first, up to and including
