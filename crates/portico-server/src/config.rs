@@ -24,6 +24,7 @@ pub struct Config {
     pub catalog: CatalogSection,
     pub techdocs: TechDocsSection,
     pub scaffolder: ScaffolderSection,
+    pub auth: AuthSection,
     /// Where SQLite and other local state live when no database URL is given.
     pub data_dir: PathBuf,
 }
@@ -87,6 +88,111 @@ impl Default for ScaffolderSection {
             heartbeat_timeout: 30,
             repositories_dir: None,
         }
+    }
+}
+
+/// `auth`: who is calling, and what they may do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthSection {
+    /// Sign-in providers. Default: `guest` only, for trying Portico out.
+    pub providers: AuthProviders,
+    /// Callers without credentials may read. On by default, for local
+    /// development; turn it off wherever Portico is reachable by others.
+    pub allow_anonymous_read: bool,
+    /// Members of this group may unregister and delete anything and read
+    /// the audit log (a ref; `admins` means `group:default/admins`).
+    pub admin_group: Option<String>,
+    /// Static tokens for CI and automation.
+    pub service_tokens: Vec<ServiceTokenConfig>,
+    /// Lifetime of the tokens Portico issues, in seconds.
+    pub token_ttl: u64,
+    /// Where the signing keys live; default `<dataDir>/auth-keys`. Several
+    /// replicas must share it (or use `signingKeyFile`).
+    pub keys_dir: Option<PathBuf>,
+    /// A PKCS#8 PEM Ed25519 key to sign with instead of generated ones.
+    pub signing_key_file: Option<PathBuf>,
+    /// `iss` of issued tokens.
+    pub issuer: String,
+    /// `aud` of issued tokens.
+    pub audience: String,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        AuthSection {
+            providers: AuthProviders::default(),
+            allow_anonymous_read: true,
+            admin_group: None,
+            service_tokens: Vec::new(),
+            token_ttl: 3600,
+            keys_dir: None,
+            signing_key_file: None,
+            issuer: "portico".to_owned(),
+            audience: "portico".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthProviders {
+    /// `guest: {}` signs anyone in as `user:default/guest`.
+    pub guest: Option<GuestProviderConfig>,
+    pub oidc: Option<OidcProviderConfig>,
+}
+
+impl Default for AuthProviders {
+    fn default() -> Self {
+        AuthProviders {
+            guest: Some(GuestProviderConfig {}),
+            oidc: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestProviderConfig {}
+
+/// The company identity provider: its ID tokens are verified against its
+/// JWKS (a file, or a URL read at start).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_file: Option<PathBuf>,
+    pub jwks_url: Option<String>,
+    /// Accepted signature algorithms; default RS256, ES256, EdDSA. `none`
+    /// and HS* are always refused.
+    pub algorithms: Option<Vec<String>>,
+    /// Let people with no User entity sign in as `user:default/<name>`,
+    /// owning nothing; default: refuse them.
+    #[serde(default)]
+    pub allow_unknown_users: bool,
+}
+
+/// `{ token | tokenEnv, subject, permissions }`: the token itself, or the
+/// environment variable that holds it.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceTokenConfig {
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+    pub subject: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+impl std::fmt::Debug for ServiceTokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceTokenConfig")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("token_env", &self.token_env)
+            .field("subject", &self.subject)
+            .field("permissions", &self.permissions)
+            .finish()
     }
 }
 
@@ -163,29 +269,70 @@ impl GitCredentialConfig {
     /// The credential, with its token read from the environment if so
     /// configured.
     pub fn resolve(&self) -> Result<portico_git::Credential, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            key: "catalog.gitCredentials".to_string(),
-            message,
-        };
-        let token = match (&self.token, &self.token_env) {
-            (Some(token), None) => token.clone(),
-            (None, Some(var)) => std::env::var(var).map_err(|_| {
-                invalid(format!(
-                    "the token for host {} is to come from ${var}, which is not set",
-                    self.host
-                ))
-            })?,
-            _ => {
-                return Err(invalid(format!(
-                    "host {} needs exactly one of token and tokenEnv",
-                    self.host
-                )))
-            }
-        };
+        let token = secret(
+            "catalog.gitCredentials",
+            &format!("host {}", self.host),
+            self.token.as_deref(),
+            self.token_env.as_deref(),
+        )?;
         Ok(portico_git::Credential {
             host: self.host.to_ascii_lowercase(),
             username: self.username.clone(),
             token,
+        })
+    }
+}
+
+/// A secret given in the file or, better, named by the environment
+/// variable that holds it: exactly one of the two.
+fn secret(
+    key: &str,
+    whose: &str,
+    value: Option<&str>,
+    env: Option<&str>,
+) -> Result<String, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        key: key.to_string(),
+        message,
+    };
+    match (value, env) {
+        (Some(value), None) => Ok(value.to_owned()),
+        (None, Some(var)) => std::env::var(var).map_err(|_| {
+            invalid(format!(
+                "the token of {whose} is to come from ${var}, which is not set"
+            ))
+        }),
+        _ => Err(invalid(format!(
+            "{whose} needs exactly one of token and tokenEnv"
+        ))),
+    }
+}
+
+impl ServiceTokenConfig {
+    /// The token as the auth crate takes it, its secret read.
+    pub fn resolve(&self) -> Result<portico_auth::ServiceToken, ConfigError> {
+        let whose = format!("service {}", self.subject);
+        let token = secret(
+            "auth.serviceTokens",
+            &whose,
+            self.token.as_deref(),
+            self.token_env.as_deref(),
+        )?;
+        let permissions = self
+            .permissions
+            .iter()
+            .map(|p| {
+                p.parse::<portico_auth::Permission>()
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "auth.serviceTokens".to_string(),
+                        message: format!("{whose}: {e}"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(portico_auth::ServiceToken {
+            token,
+            subject: self.subject.clone(),
+            permissions,
         })
     }
 }
@@ -243,6 +390,7 @@ impl Default for Config {
             catalog: CatalogSection::default(),
             techdocs: TechDocsSection::default(),
             scaffolder: ScaffolderSection::default(),
+            auth: AuthSection::default(),
             data_dir: PathBuf::from("data"),
         }
     }

@@ -1,6 +1,7 @@
 //! The actix-web application: routes, error envelope, application state and
 //! the background loops that keep the catalog fresh.
 
+pub mod auth;
 pub mod config;
 pub mod docs;
 pub mod error;
@@ -41,12 +42,15 @@ pub struct AppState {
     /// Scaffolder tasks; `None` where no directory for workspaces and
     /// repositories was given (tests of other parts).
     pub scaffolder: Option<Arc<scaffolder::Scaffolder>>,
+    /// Who is calling and what they may do.
+    pub auth: Arc<auth::Auth>,
 }
 
 impl AppState {
     /// The index lives in `<dataDir>/search`.
     pub fn new(catalog: Arc<Catalog>, config: &Config) -> Result<AppState, StartError> {
         let docs = docs::docs_builder(&catalog, &config.techdocs);
+        let auth = auth::Auth::from_config(&config.auth, &config.data_dir)?;
         let search = Search::start(
             catalog.store().clone(),
             Some(&config.data_dir.join("search")),
@@ -71,6 +75,7 @@ impl AppState {
             docs,
             search: Arc::new(search),
             scaffolder: Some(scaffolder),
+            auth: Arc::new(auth),
         })
     }
 
@@ -83,13 +88,21 @@ impl AppState {
     ) -> Result<AppState, StartError> {
         let docs = docs::docs_builder(&catalog, &config::TechDocsSection::default());
         let search = Search::start(catalog.store().clone(), None)?;
+        let auth = auth::Auth::ephemeral(&config::AuthSection::default())?;
         Ok(AppState {
             catalog,
             webhook_secret,
             docs,
             search: Arc::new(search),
             scaffolder: None,
+            auth: Arc::new(auth),
         })
+    }
+
+    /// Replaces the identity settings (keys generated for this process).
+    pub fn with_auth(mut self, section: &config::AuthSection) -> Result<AppState, StartError> {
+        self.auth = Arc::new(auth::Auth::ephemeral(section)?);
+        Ok(self)
     }
 
     /// Adds a scaffolder (its workers not started) with these options.
@@ -227,6 +240,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
     .configure(routes::scaffolder::configure)
+    .configure(routes::auth::configure)
     .configure(ui::configure)
     .default_service(web::to(error::not_found));
 }

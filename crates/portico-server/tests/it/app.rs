@@ -34,6 +34,7 @@ pub struct Reply {
     pub bytes: Vec<u8>,
     pub content_security_policy: Option<String>,
     pub location: Option<String>,
+    pub set_cookie: Option<String>,
 }
 
 impl TestApp {
@@ -52,14 +53,25 @@ impl TestApp {
     /// A server with this catalog config (its file roots replaced by the
     /// test's own directory) and webhook secret.
     pub fn spawn_full(db: TestDb, config: CatalogConfig, webhook_secret: Option<&str>) -> TestApp {
-        Self::spawn_inner(db, config, webhook_secret, None)
+        Self::spawn_inner(db, config, webhook_secret, None, None)
+    }
+
+    /// A server with these identity settings.
+    pub fn spawn_auth(db: TestDb, auth: portico_server::config::AuthSection) -> TestApp {
+        Self::spawn_inner(db, CatalogConfig::default(), None, None, Some(auth))
     }
 
     /// A server with a running scaffolder: repositories under `repos/`,
     /// workspaces under `workspaces/` of the test's directory, and this
     /// heartbeat timeout.
     pub fn spawn_scaffolder(db: TestDb, heartbeat_timeout: Duration) -> TestApp {
-        Self::spawn_inner(db, CatalogConfig::default(), None, Some(heartbeat_timeout))
+        Self::spawn_inner(
+            db,
+            CatalogConfig::default(),
+            None,
+            Some(heartbeat_timeout),
+            None,
+        )
     }
 
     fn spawn_inner(
@@ -67,6 +79,7 @@ impl TestApp {
         mut config: CatalogConfig,
         webhook_secret: Option<&str>,
         scaffolder: Option<Duration>,
+        auth: Option<portico_server::config::AuthSection>,
     ) -> TestApp {
         // Registrations are confined to the test's own directory, as a
         // production server confines them to catalog.fileLocationRoots.
@@ -85,6 +98,9 @@ impl TestApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let mut state = portico_server::AppState::for_catalog(catalog.clone(), webhook_secret)
             .expect("app state");
+        if let Some(auth) = &auth {
+            state = state.with_auth(auth).expect("auth settings");
+        }
         if let Some(heartbeat_timeout) = scaffolder {
             state = state.with_scaffolder(ScaffolderOptions {
                 workers: 2,
@@ -151,6 +167,7 @@ impl TestApp {
         let content_type = header("content-type");
         let content_security_policy = header("content-security-policy");
         let location = header("location");
+        let set_cookie = header("set-cookie");
         let bytes = res.body_mut().read_to_vec().expect("body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
@@ -167,7 +184,17 @@ impl TestApp {
             bytes,
             content_security_policy,
             location,
+            set_cookie,
         }
+    }
+
+    /// GET with extra headers (`Authorization`, `Cookie`).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.agent.get(&format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Self::reply(req.call().expect("GET"))
     }
 
     pub fn get(&self, path: &str) -> Reply {

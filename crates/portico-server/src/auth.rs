@@ -1,0 +1,321 @@
+//! Who is calling: Portico tokens (bearer or the UI's cookie), service
+//! tokens, and the sign-in providers that issue Portico tokens. The rules
+//! of what a caller may do are `portico_auth::Policy`'s.
+
+use std::path::Path;
+use std::sync::{PoisonError, RwLock};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use portico_auth::{
+    Identity, KeyStore, OidcVerifier, Permission, Policy, Principal, ServiceTokens, Tokens,
+    UnknownUsers,
+};
+use portico_catalog::Catalog;
+use serde_json::Value;
+
+use crate::config::{AuthSection, ConfigError};
+use crate::{ApiError, AppState};
+
+/// The cookie the web UI carries the Portico token in.
+pub const COOKIE: &str = "portico_token";
+
+/// The user a guest sign-in makes.
+pub const GUEST: &str = "user:default/guest";
+
+/// Identity for this server: its keys and tokens, the providers that sign
+/// people in, service tokens and the policy.
+pub struct Auth {
+    tokens: RwLock<Tokens>,
+    ttl: i64,
+    guest: bool,
+    oidc: Option<(OidcVerifier, UnknownUsers)>,
+    services: ServiceTokens,
+    policy: Policy,
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn invalid(key: &str, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+impl Auth {
+    /// From the `auth` section; keys under `data_dir/auth-keys` unless
+    /// configured. A JWKS URL is read once, here.
+    pub fn from_config(section: &AuthSection, data_dir: &Path) -> Result<Auth, ConfigError> {
+        let now = now_secs();
+        let keys = match &section.signing_key_file {
+            Some(file) => {
+                let pem = std::fs::read_to_string(file).map_err(|e| {
+                    invalid("auth.signingKeyFile", format!("{}: {e}", file.display()))
+                })?;
+                KeyStore::from_pem(&pem, "configured")
+                    .map_err(|e| invalid("auth.signingKeyFile", e))?
+            }
+            None => {
+                let dir = section
+                    .keys_dir
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("auth-keys"));
+                KeyStore::open(&dir, now).map_err(|e| invalid("auth.keysDir", e))?
+            }
+        };
+        let tokens =
+            Tokens::new(keys, section.issuer.clone()).with_audience(section.audience.clone());
+        let oidc = match &section.providers.oidc {
+            None => None,
+            Some(config) => {
+                let verifier = match (&config.jwks_file, &config.jwks_url) {
+                    (Some(file), None) => OidcVerifier::from_jwks_file(
+                        file,
+                        config.issuer.clone(),
+                        config.audience.clone(),
+                    ),
+                    (None, Some(url)) => {
+                        let json = fetch_jwks(url)
+                            .map_err(|e| invalid("auth.providers.oidc.jwksUrl", e))?;
+                        OidcVerifier::from_jwks(
+                            &json,
+                            config.issuer.clone(),
+                            config.audience.clone(),
+                        )
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "auth.providers.oidc",
+                            "needs exactly one of jwksFile and jwksUrl",
+                        ))
+                    }
+                }
+                .map_err(|e| invalid("auth.providers.oidc", e))?;
+                let verifier = match &config.algorithms {
+                    Some(names) => {
+                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                        verifier
+                            .with_algorithms(&names)
+                            .map_err(|e| invalid("auth.providers.oidc.algorithms", e))?
+                    }
+                    None => verifier,
+                };
+                let unknown = if config.allow_unknown_users {
+                    UnknownUsers::AllowPlainIdentity
+                } else {
+                    UnknownUsers::Refuse
+                };
+                Some((verifier, unknown))
+            }
+        };
+        let services = ServiceTokens::new(
+            section
+                .service_tokens
+                .iter()
+                .map(|t| t.resolve())
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+        .map_err(|e| invalid("auth.serviceTokens", e))?;
+        Ok(Auth {
+            tokens: RwLock::new(tokens),
+            ttl: i64::try_from(section.token_ttl.clamp(60, 86_400)).unwrap_or(3600),
+            guest: section.providers.guest.is_some(),
+            oidc,
+            services,
+            policy: Policy {
+                allow_anonymous_read: section.allow_anonymous_read,
+                admin_group: section.admin_group.clone(),
+            },
+        })
+    }
+
+    /// With keys that live only as long as this process (generated into
+    /// a directory removed at once): for tests and the bench.
+    pub fn ephemeral(section: &AuthSection) -> Result<Auth, ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| invalid("auth.keysDir", e))?;
+        let mut section = section.clone();
+        section.keys_dir = Some(dir.path().to_path_buf());
+        section.signing_key_file = None;
+        Auth::from_config(&section, dir.path())
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The public keys, as `/.well-known/jwks.json` publishes them.
+    pub fn jwks(&self) -> Value {
+        self.tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .jwks()
+    }
+
+    /// A Portico token for `identity`, and its lifetime in seconds.
+    pub fn issue(&self, identity: &Identity) -> Result<(String, i64), ApiError> {
+        let token = self
+            .tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .issue(identity, now_secs(), self.ttl)
+            .map_err(|e| ApiError::internal(format!("issuing a token failed: {e}")))?;
+        Ok((token, self.ttl))
+    }
+
+    /// Who a request is: a service token or a Portico token as bearer, else
+    /// the UI's cookie, else anonymous. A bearer that is neither is a 401:
+    /// a caller that sent credentials wants to know they are bad.
+    pub fn principal(&self, req: &HttpRequest) -> Result<Principal, ApiError> {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        if let Some(token) = bearer {
+            if let Some(service) = self.services.check(token) {
+                return Ok(service.principal());
+            }
+            return self.verify(token).map(Principal::User);
+        }
+        // An expired or stale cookie is no credential: the page asks to sign in.
+        Ok(req
+            .cookie(COOKIE)
+            .and_then(|c| self.verify(c.value()).ok())
+            .map_or(Principal::Anonymous, Principal::User))
+    }
+
+    fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        self.tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .verify(token, now_secs())
+            .map_err(|e| ApiError::unauthorized(e.to_string()))
+    }
+
+    /// Signs in through `provider` with what the request presents (for
+    /// `oidc`, an ID token as bearer or form field).
+    pub fn sign_in(
+        &self,
+        provider: &str,
+        id_token: Option<&str>,
+        catalog: &Catalog,
+    ) -> Result<(Identity, Option<portico_auth::OidcClaims>), ApiError> {
+        let index = catalog.index();
+        let lookup = |r: &str| index.get(r).map(|e| e.value());
+        match provider {
+            "guest" if self.guest => Ok((
+                Identity {
+                    user_entity_ref: GUEST.to_owned(),
+                    ownership_entity_refs: portico_auth::ownership_refs(GUEST, lookup),
+                },
+                None,
+            )),
+            "oidc" => {
+                let Some((verifier, unknown)) = &self.oidc else {
+                    return Err(ApiError::not_found(
+                        "the oidc sign-in provider is not configured",
+                    ));
+                };
+                let id_token = id_token.ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "oidc sign-in needs the identity provider's ID token, as a bearer token or an id_token form field",
+                    )
+                })?;
+                let claims = verifier
+                    .verify(id_token, now_secs())
+                    .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+                let users = index
+                    .iter()
+                    .filter(|(key, _)| key.starts_with("user:"))
+                    .map(|(_, e)| e.value());
+                let identity = portico_auth::sign_in(&claims, users, lookup, *unknown)
+                    .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+                Ok((identity, Some(claims)))
+            }
+            other => Err(ApiError::not_found(format!(
+                "there is no sign-in provider '{other}' on this server"
+            ))),
+        }
+    }
+
+    /// Whether `principal` may use `permission` on something owned by
+    /// `owner`: the policy's answer as an API error.
+    pub fn check(
+        &self,
+        principal: &Principal,
+        permission: Permission,
+        owner: Option<&str>,
+    ) -> Result<(), ApiError> {
+        self.policy
+            .check(principal, permission, owner)
+            .map_err(|denied| match denied.status {
+                401 => ApiError::unauthorized(denied.message),
+                _ => ApiError::not_allowed(denied.message),
+            })
+    }
+}
+
+/// Reads a JWKS document over HTTP(S) at start. On a thread of its own:
+/// the blocking client must not run inside the server's async runtime.
+fn fetch_jwks(url: &str) -> Result<String, String> {
+    let owned = url.to_owned();
+    let fetch = move || -> Result<String, String> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let response = client
+            .get(&owned)
+            .send()
+            .and_then(reqwest::blocking::Response::error_for_status)
+            .map_err(|e| e.to_string())?;
+        let body = response.text().map_err(|e| e.to_string())?;
+        if body.len() > 1024 * 1024 {
+            return Err("the JWKS is larger than 1 MiB".to_owned());
+        }
+        Ok(body)
+    };
+    std::thread::spawn(fetch)
+        .join()
+        .map_err(|_| "the JWKS fetch panicked".to_owned())?
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+/// The caller of a request, for handlers: `Caller(principal)`.
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// The actor recorded in the audit log.
+    pub fn actor(&self) -> String {
+        match &self.0 {
+            Principal::Anonymous => "anonymous".to_owned(),
+            Principal::User(identity) => identity.user_entity_ref.clone(),
+            Principal::Service { subject, .. } => format!("service:{subject}"),
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => state.auth.principal(req).map(Caller),
+            None => Err(ApiError::internal("the server has no state")),
+        };
+        std::future::ready(caller)
+    }
+}

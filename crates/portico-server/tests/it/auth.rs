@@ -1,0 +1,279 @@
+//! `/api/auth`: guest and OIDC sign-in issue Portico tokens (bearer and
+//! cookie), `/me` says who a token is, bad tokens are 401, and the JWKS
+//! publishes the keys. The identity provider here is the test's own key.
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portico_server::config::{AuthSection, OidcProviderConfig};
+use portico_store::testing::TestDb;
+use serde_json::{json, Value};
+
+use crate::app::TestApp;
+
+const ISSUER: &str = "https://idp.example.com";
+const AUDIENCE: &str = "portico-test";
+
+const ORG: &str = r#"
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: org }
+spec: { type: organization, children: [] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: engineering }
+spec: { type: department, parent: org, children: [] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: payments }
+spec: { type: team, parent: engineering, children: [] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: { name: jane }
+spec:
+  profile: { email: Jane@Example.com, displayName: Jane Doe }
+  memberOf: [payments]
+"#;
+
+/// The identity provider: an Ed25519 key of the test's, its JWKS in a file.
+struct Idp {
+    _dir: tempfile::TempDir,
+    jwks_file: std::path::PathBuf,
+    kid: String,
+    key: EncodingKey,
+}
+
+impl Idp {
+    fn new() -> Idp {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = portico_auth::KeyStore::open(&dir.path().join("keys"), 1).unwrap();
+        let kid = keys.current_kid().to_owned();
+        let jwks_file = dir.path().join("jwks.json");
+        std::fs::write(&jwks_file, keys.jwks().to_string()).unwrap();
+        let pem =
+            std::fs::read_to_string(dir.path().join("keys").join(format!("{kid}.pem"))).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        Idp {
+            jwks_file,
+            kid,
+            key: EncodingKey::from_ed_der(&der),
+            _dir: dir,
+        }
+    }
+
+    fn id_token(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key).unwrap()
+    }
+}
+
+fn now() -> i64 {
+    portico_server::auth::now_secs()
+}
+
+fn claims(email: &str) -> Value {
+    json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": "idp-123", "email": email, "iat": now(), "exp": now() + 300 })
+}
+
+fn apps(idp: &Idp) -> Vec<TestApp> {
+    TestDb::all()
+        .into_iter()
+        .map(|db| {
+            let mut section = AuthSection::default();
+            section.providers.oidc = Some(OidcProviderConfig {
+                issuer: ISSUER.into(),
+                audience: AUDIENCE.into(),
+                jwks_file: Some(idp.jwks_file.clone()),
+                jwks_url: None,
+                algorithms: None,
+                allow_unknown_users: false,
+            });
+            let app = TestApp::spawn_auth(db, section);
+            let org = app.write("org.yaml", ORG);
+            assert_eq!(app.register(&org).status, 201);
+            app
+        })
+        .collect()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[test]
+fn an_oidc_id_token_for_a_known_email_signs_in_as_that_user_with_its_groups() {
+    let idp = Idp::new();
+    for app in apps(&idp) {
+        let id_token = idp.id_token(&claims("jane@example.com"));
+        let reply = app.post_with_headers(
+            "/api/auth/oidc/refresh",
+            b"",
+            &[("Authorization", &bearer(&id_token))],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let identity = &reply.body["backstageIdentity"]["identity"];
+        assert_eq!(identity["userEntityRef"], "user:default/jane");
+        let ent: Vec<&str> = identity["ownershipEntityRefs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for want in [
+            "user:default/jane",
+            "group:default/payments",
+            "group:default/engineering",
+            "group:default/org",
+        ] {
+            assert!(ent.contains(&want), "{want} in {ent:?}");
+        }
+        assert_eq!(reply.body["profile"]["displayName"], "Jane Doe");
+        let expires = reply.body["backstageIdentity"]["expiresInSeconds"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(expires, 3600);
+        let cookie = reply.set_cookie.clone().unwrap();
+        assert!(cookie.starts_with("portico_token="), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+
+        // The Portico token says who it is, as bearer and as the cookie.
+        let token = reply.body["backstageIdentity"]["token"].as_str().unwrap();
+        let me = app.get_with("/api/auth/me", &[("Authorization", &bearer(token))]);
+        assert_eq!(
+            me.body["identity"]["userEntityRef"], "user:default/jane",
+            "{}",
+            me.text
+        );
+        let me = app.get_with(
+            "/api/auth/me",
+            &[("Cookie", &format!("portico_token={token}"))],
+        );
+        assert_eq!(me.body["identity"]["userEntityRef"], "user:default/jane");
+
+        // The ID token in a form field works as well.
+        let form = format!("id_token={id_token}");
+        let reply = app.post_with_headers(
+            "/api/auth/oidc/refresh",
+            form.as_bytes(),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+}
+
+#[test]
+fn sign_ins_that_prove_nothing_are_refused() {
+    let idp = Idp::new();
+    let other = Idp::new();
+    for app in apps(&idp) {
+        let refused = |token: &str, why: &str| {
+            let reply = app.post_with_headers(
+                "/api/auth/oidc/refresh",
+                b"",
+                &[("Authorization", &bearer(token))],
+            );
+            assert_eq!(reply.status, 401, "{why}: {}", reply.text);
+            assert_eq!(reply.body["error"]["name"], "AuthenticationError", "{why}");
+            reply.body["error"]["message"].as_str().unwrap().to_owned()
+        };
+        let message = refused(
+            &idp.id_token(&claims("nobody@example.com")),
+            "unknown email",
+        );
+        assert!(message.contains("nobody@example.com"), "{message}");
+        let mut expired = claims("jane@example.com");
+        expired["exp"] = json!(now() - 3600);
+        refused(&idp.id_token(&expired), "expired");
+        let mut audience = claims("jane@example.com");
+        audience["aud"] = json!("someone-else");
+        refused(&idp.id_token(&audience), "wrong audience");
+        let mut issuer = claims("jane@example.com");
+        issuer["iss"] = json!("https://evil.example.com");
+        refused(&idp.id_token(&issuer), "wrong issuer");
+        // Signed by another key under the provider's key id.
+        let mut forged = other.id_token(&claims("jane@example.com"));
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json!({ "alg": "EdDSA", "kid": idp.kid }).to_string());
+        forged = format!("{header}.{}", forged.split_once('.').unwrap().1);
+        refused(&forged, "wrong signature");
+        let none = format!(
+            "{}.{}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(claims("jane@example.com").to_string())
+        );
+        refused(&none, "alg none");
+
+        // Without any ID token.
+        let reply = app.post_with_headers("/api/auth/oidc/refresh", b"", &[]);
+        assert_eq!(reply.status, 401);
+        // A provider that is not there.
+        assert_eq!(app.get("/api/auth/github/refresh").status, 404);
+
+        // Bad Portico tokens are 401 wherever they are presented as bearer.
+        let me = app.get_with("/api/auth/me", &[("Authorization", "Bearer not-a-token")]);
+        assert_eq!(me.status, 401, "{}", me.text);
+        // A stale cookie is no credential: anonymous.
+        let me = app.get_with("/api/auth/me", &[("Cookie", "portico_token=stale")]);
+        assert_eq!(me.status, 200);
+        assert_eq!(me.body["identity"], Value::Null);
+    }
+}
+
+#[test]
+fn guest_sign_in_the_keys_and_logout() {
+    for db in TestDb::all() {
+        let app = TestApp::spawn(db);
+        let jwks = app.get("/api/auth/.well-known/jwks.json");
+        assert_eq!(jwks.status, 200);
+        let key = &jwks.body["keys"][0];
+        assert_eq!(
+            (
+                key["kty"].as_str(),
+                key["crv"].as_str(),
+                key["alg"].as_str()
+            ),
+            (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+        );
+
+        let reply = app.get("/api/auth/guest/refresh");
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(
+            reply.body["backstageIdentity"]["identity"]["userEntityRef"],
+            "user:default/guest"
+        );
+        let token = reply.body["backstageIdentity"]["token"].as_str().unwrap();
+        // The token's key is the published one.
+        let header: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header["kid"], key["kid"]);
+        assert_eq!(header["alg"], "EdDSA");
+
+        let me = app.get("/api/auth/me");
+        assert_eq!(
+            me.body["identity"],
+            Value::Null,
+            "anonymous without a token"
+        );
+        let out = app.post_with_headers("/api/auth/guest/logout", b"", &[]);
+        assert_eq!(out.status, 200);
+        let cookie = out.set_cookie.unwrap();
+        assert!(
+            cookie.starts_with("portico_token=;") || cookie.contains("Max-Age=0"),
+            "{cookie}"
+        );
+    }
+}
