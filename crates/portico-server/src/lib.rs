@@ -1,6 +1,7 @@
 //! The actix-web application: routes, error envelope, application state and
 //! the background loops that keep the catalog fresh.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod docs;
@@ -241,6 +242,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(routes::search::configure)
     .configure(routes::scaffolder::configure)
     .configure(routes::auth::configure)
+    .configure(audit::configure)
     .configure(ui::configure)
     .default_service(web::to(error::not_found));
 }
@@ -259,8 +261,15 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
         App::new()
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
+                let pending = audit::begin(&req);
                 let fut = srv.call(req);
-                async move { fut.await.map(error::with_request_info) }
+                async move {
+                    let response = fut.await.map(error::with_request_info)?;
+                    Ok(match pending {
+                        Some(pending) => audit::finish(pending, response).await,
+                        None => response,
+                    })
+                }
             })
             .configure(configure)
     })

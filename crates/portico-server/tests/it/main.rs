@@ -4,6 +4,7 @@
 //! SQLite always and on PostgreSQL when PORTICO_TEST_DATABASE_URL is set.
 
 mod app;
+mod audit;
 mod auth;
 mod bad_input;
 mod config;
