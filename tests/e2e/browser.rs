@@ -84,8 +84,22 @@ fn an_engineer_browses_reads_searches_and_creates_a_service() {
         return;
     };
 
-    // The catalog, filtered by an owner (the filter applies on change).
+    // Signed in from the header (as the guest: the example server's provider).
     browser.goto(&format!("{base}/catalog")).unwrap();
+    browser
+        .find("header a[href='/sign-in']")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser
+        .wait_for("#sign-in-guest", WAIT)
+        .unwrap()
+        .click()
+        .unwrap();
+    let who = browser.wait_for("[data-testid=identity]", WAIT).unwrap();
+    assert_eq!(who.text().unwrap(), "guest");
+
+    // The catalog, filtered by an owner (the filter applies on change).
     browser.wait_for("#catalog-table", WAIT).unwrap();
     checkpoint(&browser, "01-catalog");
     browser

@@ -146,6 +146,16 @@ impl Auth {
         Auth::from_config(&section, dir.path())
     }
 
+    /// Whether the guest provider is on.
+    pub fn has_guest(&self) -> bool {
+        self.guest
+    }
+
+    /// Whether an identity provider is configured.
+    pub fn has_oidc(&self) -> bool {
+        self.oidc.is_some()
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

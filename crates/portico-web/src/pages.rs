@@ -45,6 +45,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("import", include_str!("../templates/import.hbs")),
     ("confirm", include_str!("../templates/confirm.hbs")),
     ("error", include_str!("../templates/error.hbs")),
+    ("sign_in", include_str!("../templates/sign_in.hbs")),
 ];
 
 /// A page of the UI.
@@ -65,10 +66,11 @@ pub enum Page {
     Import,
     Confirm,
     Error,
+    SignIn,
 }
 
 impl Page {
-    pub const ALL: [Page; 15] = [
+    pub const ALL: [Page; 16] = [
         Page::Catalog,
         Page::Entity,
         Page::EntityGraph,
@@ -84,6 +86,7 @@ impl Page {
         Page::Import,
         Page::Confirm,
         Page::Error,
+        Page::SignIn,
     ];
 
     fn template(self) -> &'static str {
@@ -103,6 +106,7 @@ impl Page {
             Page::Import => "import",
             Page::Confirm => "confirm",
             Page::Error => "error",
+            Page::SignIn => "sign_in",
         }
     }
 }

@@ -57,7 +57,7 @@ async fn me(caller: Caller) -> HttpResponse {
 
 /// The cookie the UI signs in with: HttpOnly, SameSite=Lax, Secure when
 /// the request came over https (directly or through a proxy that says so).
-fn session_cookie(req: &HttpRequest, value: String, max_age: i64) -> Cookie<'static> {
+pub(crate) fn session_cookie(req: &HttpRequest, value: String, max_age: i64) -> Cookie<'static> {
     let https = req.connection_info().scheme() == "https";
     Cookie::build(COOKIE, value)
         .path("/")

@@ -70,6 +70,7 @@ struct CreateTask {
 #[post("/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
+    caller: crate::auth::Caller,
     body: web::Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let scaffolder = scaffolder(&state)?.clone();
@@ -87,8 +88,13 @@ async fn create_task(
     if !secrets.is_object() {
         return Err(ApiError::input("secrets must be an object"));
     }
+    // Signed-in users run tasks as themselves; anyone else as the guest.
+    let user = match &caller.0 {
+        portico_auth::Principal::User(identity) => identity.user_entity_ref.clone(),
+        _ => GUEST.to_owned(),
+    };
     let id =
-        web::block(move || scaffolder.create_task(&template_ref, values, secrets, GUEST)).await??;
+        web::block(move || scaffolder.create_task(&template_ref, values, secrets, &user)).await??;
     Ok(HttpResponse::Created().json(json!({ "id": id })))
 }
 

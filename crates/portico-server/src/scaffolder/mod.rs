@@ -42,8 +42,8 @@ pub struct ScaffolderOptions {
     pub workspaces: PathBuf,
 }
 
-/// The user a task runs as until sign-in exists (issue: identity).
-pub const GUEST: &str = "user:default/guest";
+/// The user tasks run as when the caller is not signed in.
+pub use crate::auth::GUEST;
 
 pub struct Scaffolder {
     store: Store,

@@ -4,7 +4,7 @@
 
 use actix_web::{get, web, HttpRequest};
 use portico_query::{EntityFilter, FullTextFilter, QueryRequest, SortField};
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
@@ -102,7 +102,7 @@ async fn catalog(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
                 .map(|v| (*param, v.to_owned()))
         })
         .collect();
-    let viewer = viewer(&state);
+    let viewer = viewer(&state, &req);
 
     // Filter statements: the kind, "mine", and each selected facet but
     // `except` (a facet's own counts ignore its own selection).
@@ -313,7 +313,11 @@ async fn catalog(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
         "kinds": kinds,
         "text": text,
         "mine": mine,
-        "mine_hint": (mine && viewer.ownership.len() == 1).then(|| format!("Signed in as {}, which owns nothing by itself and is in no group.", viewer.user_ref)),
+        "mine_hint": mine.then(|| match (viewer.signed_in, viewer.ownership.len()) {
+            (false, _) => "Not signed in: this shows what the guest user owns.".to_owned(),
+            (true, 1) => format!("Signed in as {}, which is in no group.", viewer.user_ref),
+            (true, n) => format!("What {} and its {} groups own.", viewer.user_ref, n - 1),
+        }),
         "order": (order_param != "name").then_some(order_param.clone()),
         "facets": facet_lists,
         "columns": columns,
@@ -326,7 +330,7 @@ async fn catalog(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
         "prev_href": (page_number > 1).then(|| link(&[("page", Some((page_number - 1).to_string()))])),
         "next_href": (page_number < pages).then(|| link(&[("page", Some((page_number + 1).to_string()))])),
     });
-    page(Page::Catalog, &Chrome::new(Section::Catalog), data)
+    page(Page::Catalog, &super::chrome(&req, Section::Catalog), data)
 }
 
 fn column_label(column: &str) -> &'static str {

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use portico_store::{TaskEventRow, TaskFilter, TaskRow, TaskStatus};
 use portico_web::form::{form_pages, form_values, review_rows};
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
@@ -34,7 +34,7 @@ fn scaffolder(state: &AppState) -> Result<&std::sync::Arc<Scaffolder>, UiError> 
 }
 
 #[get("/create")]
-async fn templates(state: web::Data<AppState>) -> UiResult {
+async fn templates(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     let index = state.catalog.index();
     let mut cards: Vec<Value> = index
         .iter()
@@ -61,7 +61,7 @@ async fn templates(state: web::Data<AppState>) -> UiResult {
     cards.sort_by(|a, b| a["title"].as_str().cmp(&b["title"].as_str()));
     page(
         Page::Create,
-        &Chrome::new(Section::Create),
+        &super::chrome(&req, Section::Create),
         json!({ "title": "Create", "templates": cards }),
     )
 }
@@ -119,6 +119,7 @@ fn template_ref(namespace: &str, name: &str) -> String {
 }
 
 fn form_page(
+    req: &HttpRequest,
     state: &AppState,
     namespace: &str,
     name: &str,
@@ -140,15 +141,20 @@ fn form_page(
     });
     page(
         Page::TemplateForm,
-        &Chrome::new(Section::Create).with_script("form.js"),
+        &super::chrome(req, Section::Create).with_script("form.js"),
         data,
     )
 }
 
 #[get("/create/templates/{namespace}/{name}")]
-async fn template_form(state: web::Data<AppState>, path: web::Path<(String, String)>) -> UiResult {
+async fn template_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> UiResult {
     let (namespace, name) = path.into_inner();
     form_page(
+        &req,
         &state,
         &namespace,
         &name,
@@ -160,6 +166,7 @@ async fn template_form(state: web::Data<AppState>, path: web::Path<(String, Stri
 
 #[post("/create/templates/{namespace}/{name}")]
 async fn template_submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
@@ -197,7 +204,15 @@ async fn template_submit(
             .map(|e| (e.pointer.clone(), e.message.clone()))
             .collect();
         let summary: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        let mut response = form_page(&state, &namespace, &name, &values, &by_pointer, summary)?;
+        let mut response = form_page(
+            &req,
+            &state,
+            &namespace,
+            &name,
+            &values,
+            &by_pointer,
+            summary,
+        )?;
         if !errors.is_empty() {
             *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
         }
@@ -205,7 +220,7 @@ async fn template_submit(
     }
     match step {
         "create" => {
-            let user = viewer(&state).user_ref;
+            let user = viewer(&state, &req).user_ref;
             let id =
                 web::block(move || scaffolder.create_task(&reference, values, json!({}), &user))
                     .await??;
@@ -218,7 +233,7 @@ async fn template_submit(
                 .collect();
             page(
                 Page::TemplateReview,
-                &Chrome::new(Section::Create),
+                &super::chrome(&req, Section::Create),
                 json!({
                     "title": format!("Review · {}", template.title),
                     "template": { "title": template.title },
@@ -232,7 +247,7 @@ async fn template_submit(
 }
 
 #[get("/create/tasks")]
-async fn tasks(state: web::Data<AppState>) -> UiResult {
+async fn tasks(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     let scaffolder = scaffolder(&state)?.clone();
     let (rows, _) = web::block(move || {
         scaffolder.store().read(|tx| {
@@ -261,7 +276,7 @@ async fn tasks(state: web::Data<AppState>) -> UiResult {
         .collect();
     page(
         Page::Tasks,
-        &Chrome::new(Section::Create),
+        &super::chrome(&req, Section::Create),
         json!({ "title": "Tasks", "tasks": items }),
     )
 }
@@ -285,7 +300,7 @@ fn task_title(row: &TaskRow) -> String {
 }
 
 #[get("/create/tasks/{id}")]
-async fn task(state: web::Data<AppState>, id: web::Path<String>) -> UiResult {
+async fn task(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> UiResult {
     let scaffolder = scaffolder(&state)?.clone();
     let id = id.into_inner();
     let lookup = id.clone();
@@ -377,7 +392,7 @@ async fn task(state: web::Data<AppState>, id: web::Path<String>) -> UiResult {
     });
     page(
         Page::Task,
-        &Chrome::new(Section::Create).with_script("task.js"),
+        &super::chrome(&req, Section::Create).with_script("task.js"),
         data,
     )
 }

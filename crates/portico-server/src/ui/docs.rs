@@ -4,12 +4,12 @@
 //! images work unchanged.
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use portico_model::annotations;
 use portico_model::EntityRef;
 use portico_techdocs::served::{self, SiteFile, SitePage};
 use portico_techdocs::NavNode;
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
@@ -26,7 +26,7 @@ fn now_ms() -> i64 {
 }
 
 #[get("/docs")]
-async fn index(state: web::Data<AppState>) -> UiResult {
+async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     // Entities with docs of their own (borrowed docs are the owner's site).
     let entities: Vec<(String, Value)> = {
         let index = state.catalog.index();
@@ -97,7 +97,7 @@ async fn index(state: web::Data<AppState>) -> UiResult {
     });
     page(
         Page::DocsIndex,
-        &Chrome::new(Section::Docs),
+        &super::chrome(&req, Section::Docs),
         json!({ "title": "Docs", "sites": rows }),
     )
 }
@@ -121,6 +121,7 @@ async fn site_root(path: web::Path<(String, String, String)>) -> HttpResponse {
 
 #[get("/docs/{namespace}/{kind}/{name}/{path:.*}")]
 async fn reader(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String, String)>,
 ) -> UiResult {
@@ -156,7 +157,7 @@ async fn reader(
         path_segment(&name)
     );
     match found {
-        SiteFile::Page(site_page) => reader_page(&entity, &base, &site_page),
+        SiteFile::Page(site_page) => reader_page(&req, &entity, &base, &site_page),
         // Files are the author's (an .html report, an .svg): served as the
         // API serves them, sandboxed, never as the portal.
         SiteFile::File { content_type, body } => Ok(HttpResponse::Ok()
@@ -183,7 +184,7 @@ async fn reader(
     }
 }
 
-fn reader_page(entity: &Value, base: &str, site: &SitePage) -> UiResult {
+fn reader_page(req: &HttpRequest, entity: &Value, base: &str, site: &SitePage) -> UiResult {
     let (kind, namespace, name) = super::entity_parts(entity);
     let nav: Vec<Value> = site
         .nav
@@ -213,7 +214,7 @@ fn reader_page(entity: &Value, base: &str, site: &SitePage) -> UiResult {
         "edit_href": site.edit_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         "built": ago(site.build_time, now_ms()),
     });
-    page(Page::DocsPage, &Chrome::new(Section::Docs), data)
+    page(Page::DocsPage, &super::chrome(req, Section::Docs), data)
 }
 
 /// One entry of the reader's navigation: sections open only on the way to

@@ -8,7 +8,7 @@ use actix_web::{get, post, web, HttpRequest};
 use portico_model::annotations;
 use portico_model::EntityRef;
 use portico_query::CatalogIndex;
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::catalog::plural;
@@ -442,7 +442,7 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
     );
     drop(index);
     let data = merge(head(&key, &entity, "overview", flash_of(&req)), data);
-    page(Page::Entity, &Chrome::new(Section::Catalog), data)
+    page(Page::Entity, &super::chrome(&req, Section::Catalog), data)
 }
 
 /// Relation sets the graph tab offers (`relations=`).
@@ -503,14 +503,22 @@ async fn graph(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -
             "relation_choices": choices,
         }),
     );
-    page(Page::EntityGraph, &Chrome::new(Section::Catalog), data)
+    page(
+        Page::EntityGraph,
+        &super::chrome(&req, Section::Catalog),
+        data,
+    )
 }
 
 /// Definitions longer than this are shown as source only.
 const MAX_PARSED_DEFINITION: usize = 4 * 1024 * 1024;
 
 #[get("/catalog/{namespace}/{kind}/{name}/api")]
-async fn api_definition(state: web::Data<AppState>, path: EntityPath) -> UiResult {
+async fn api_definition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: EntityPath,
+) -> UiResult {
     let (key, entity) = lookup(&state, &path)?;
     if !text(&entity, "/kind").eq_ignore_ascii_case("api") {
         return Err(UiError::not_found(format!(
@@ -543,7 +551,11 @@ async fn api_definition(state: web::Data<AppState>, path: EntityPath) -> UiResul
         head(&key, &entity, "api", None),
         json!({ "title": format!("{} definition", display_name(&entity)), "api": api }),
     );
-    page(Page::EntityApi, &Chrome::new(Section::Catalog), data)
+    page(
+        Page::EntityApi,
+        &super::chrome(&req, Section::Catalog),
+        data,
+    )
 }
 
 #[post("/catalog/{namespace}/{kind}/{name}/refresh")]
@@ -570,7 +582,11 @@ async fn refresh(state: web::Data<AppState>, path: EntityPath) -> UiResult {
 }
 
 #[get("/catalog/{namespace}/{kind}/{name}/unregister")]
-async fn unregister_confirm(state: web::Data<AppState>, path: EntityPath) -> UiResult {
+async fn unregister_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: EntityPath,
+) -> UiResult {
     let (key, entity) = lookup(&state, &path)?;
     let (kind, namespace, name) = super::entity_parts(&entity);
     let back = entity_href(&kind, &namespace, &name);
@@ -616,7 +632,7 @@ async fn unregister_confirm(state: web::Data<AppState>, path: EntityPath) -> UiR
             "cancel_href": back,
         }),
     };
-    page(Page::Confirm, &Chrome::new(Section::Catalog), data)
+    page(Page::Confirm, &super::chrome(&req, Section::Catalog), data)
 }
 
 #[derive(serde::Deserialize)]

@@ -1,9 +1,9 @@
 //! `/catalog-import`: register an existing component from the URL of its
 //! catalog file, after seeing what it would add.
 
-use actix_web::{get, post, web};
+use actix_web::{get, post, web, HttpRequest};
 use portico_catalog::AddMode;
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{display_name, entity_key, page, ref_href, short_ref, UiError, UiResult};
@@ -14,10 +14,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/catalog-import")]
-async fn import_form() -> UiResult {
+async fn import_form(req: HttpRequest) -> UiResult {
     page(
         Page::Import,
-        &Chrome::new(Section::Import),
+        &super::chrome(&req, Section::Import),
         json!({ "title": "Register an existing component" }),
     )
 }
@@ -41,10 +41,14 @@ fn location_type(target: &str) -> &'static str {
 }
 
 #[post("/catalog-import")]
-async fn submit(state: web::Data<AppState>, form: web::Form<ImportForm>) -> UiResult {
+async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ImportForm>,
+) -> UiResult {
     let form = form.into_inner();
     let url = form.url.trim().to_owned();
-    let chrome = Chrome::new(Section::Import);
+    let chrome = super::chrome(&req, Section::Import);
     if url.is_empty() {
         return bad_request(page(
             Page::Import,

@@ -22,6 +22,9 @@ pub(crate) use links::*;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home)
         .service(asset)
+        .service(sign_in_page)
+        .service(sign_in_guest)
+        .service(sign_out)
         .configure(catalog::configure)
         .configure(entity::configure)
         .configure(docs::configure)
@@ -45,6 +48,66 @@ async fn asset(name: web::Path<String>) -> Result<HttpResponse, UiError> {
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(asset.body))
+}
+
+#[derive(serde::Deserialize)]
+struct NextPage {
+    next: Option<String>,
+}
+
+/// Where to go after signing in: a path of this site only (`//host` and
+/// anything with a scheme would send the user elsewhere).
+fn local_path(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/catalog")
+        .to_owned()
+}
+
+#[get("/sign-in")]
+async fn sign_in_page(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextPage>,
+) -> UiResult {
+    let data = json!({
+        "title": "Sign in",
+        "guest": state.auth.has_guest(),
+        "oidc": state.auth.has_oidc(),
+        "next": local_path(query.next.as_deref()),
+    });
+    page(
+        Page::SignIn,
+        &chrome(&req, portico_web::Section::Catalog),
+        data,
+    )
+}
+
+#[actix_web::post("/sign-in/guest")]
+async fn sign_in_guest(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<NextPage>,
+) -> UiResult {
+    let auth = state.auth.clone();
+    let catalog = state.catalog.clone();
+    let (identity, _) = web::block(move || auth.sign_in("guest", None, &catalog)).await??;
+    let (token, ttl) = state.auth.issue(&identity)?;
+    let mut response = see_other(&local_path(form.next.as_deref()));
+    response
+        .add_cookie(&crate::routes::auth::session_cookie(&req, token, ttl))
+        .map_err(|e| UiError::from(ApiError::internal(e.to_string())))?;
+    Ok(response)
+}
+
+#[actix_web::post("/sign-out")]
+async fn sign_out(req: actix_web::HttpRequest) -> UiResult {
+    let mut gone = crate::routes::auth::session_cookie(&req, String::new(), 0);
+    gone.make_removal();
+    let mut response = see_other("/catalog");
+    response
+        .add_cookie(&gone)
+        .map_err(|e| UiError::from(ApiError::internal(e.to_string())))?;
+    Ok(response)
 }
 
 /// An error shown as a page.
@@ -176,36 +239,49 @@ pub(crate) fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The layout of a page for this request: the section, and who is signed
+/// in (from the UI's cookie or a bearer token).
+pub(crate) fn chrome(req: &actix_web::HttpRequest, section: portico_web::Section) -> Chrome {
+    let mut chrome = Chrome::new(section);
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return chrome;
+    };
+    if let Ok(portico_auth::Principal::User(identity)) = state.auth.principal(req) {
+        let name = state
+            .catalog
+            .index()
+            .get(&identity.user_entity_ref)
+            .map(|e| display_name(&e.value()))
+            .unwrap_or_else(|| short_ref(&identity.user_entity_ref, Some("user")));
+        chrome.user = Some(json!({ "ref": identity.user_entity_ref, "name": name }));
+    }
+    chrome
+}
+
 /// Whoever is looking at the page: the ownership refs "owned by me" uses.
-/// Everyone is the guest user until sign-in exists; the guest's groups
-/// come from the catalog like anyone's.
+/// Someone not signed in acts as the guest user, as the guest provider
+/// would sign them in; the guest's groups come from the catalog.
 pub(crate) struct Viewer {
     pub user_ref: String,
     pub ownership: Vec<String>,
+    pub signed_in: bool,
 }
 
-pub(crate) fn viewer(state: &AppState) -> Viewer {
-    let user_ref = crate::scaffolder::GUEST.to_owned();
-    let index = state.catalog.index();
-    let mut ownership = vec![user_ref.clone()];
-    let mut i = 0;
-    // The user's groups, then their parents, transitively.
-    while i < ownership.len() {
-        if let Some(entity) = index.get(&ownership[i]) {
-            let value = entity.value();
-            for relation in relations(&value) {
-                if matches!(relation.0.as_str(), "memberOf" | "childOf")
-                    && !ownership.contains(&relation.1)
-                {
-                    ownership.push(relation.1);
-                }
-            }
-        }
-        i += 1;
+pub(crate) fn viewer(state: &AppState, req: &actix_web::HttpRequest) -> Viewer {
+    if let Ok(portico_auth::Principal::User(identity)) = state.auth.principal(req) {
+        return Viewer {
+            user_ref: identity.user_entity_ref,
+            ownership: identity.ownership_entity_refs,
+            signed_in: true,
+        };
     }
+    let index = state.catalog.index();
+    let ownership =
+        portico_auth::ownership_refs(crate::auth::GUEST, |r| index.get(r).map(|e| e.value()));
     Viewer {
-        user_ref,
+        user_ref: crate::auth::GUEST.to_owned(),
         ownership,
+        signed_in: false,
     }
 }
 

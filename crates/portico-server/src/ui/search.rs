@@ -3,7 +3,7 @@
 
 use actix_web::{get, web, HttpRequest};
 use portico_search::SearchQuery;
-use portico_web::{Chrome, Page, Section};
+use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{page, query_string, short_ref, UiError, UiResult};
@@ -110,7 +110,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
             Err(e) => return Err(UiError::from(e)),
         }
     }
-    page(Page::Search, &Chrome::new(Section::Search), data)
+    page(Page::Search, &super::chrome(&req, Section::Search), data)
 }
 
 fn result_view(result: &portico_search::SearchResult) -> Value {

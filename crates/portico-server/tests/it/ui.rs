@@ -113,6 +113,7 @@ fn every_page_is_html_a_browser_parses_without_errors() {
             "/search?q=playlist",
             "/search?q=playlist&type=techdocs",
             "/catalog-import",
+            "/sign-in",
         ] {
             page(&app, path);
         }
@@ -546,5 +547,57 @@ fn a_template_form_validates_reviews_and_runs_a_task() {
         assert!(log.contains("created repository orders"), "{log}");
         let html = page(&app, "/create/tasks");
         assert_eq!(select(&html, "#tasks-table tbody tr").len(), 1);
+    }
+}
+
+#[test]
+fn signing_in_sets_the_cookie_and_the_header_says_who_you_are() {
+    for app in seeded() {
+        let html = page(&app, "/sign-in?next=/catalog/default/component/web-app");
+        assert_eq!(select(&html, "#sign-in-guest").len(), 1);
+        assert_eq!(
+            select(&html, "input[name=next]")[0].value().attr("value"),
+            Some("/catalog/default/component/web-app")
+        );
+        let html = page(&app, "/catalog");
+        assert_eq!(texts(&html, "header a[href='/sign-in']"), ["Sign in"]);
+        assert!(select(&html, "[data-testid=identity]").is_empty());
+
+        let reply = app.post_form(
+            "/sign-in/guest",
+            &[("next", "/catalog/default/component/web-app")],
+        );
+        assert_eq!(reply.status, 303, "{}", reply.text);
+        assert_eq!(
+            reply.location.as_deref(),
+            Some("/catalog/default/component/web-app")
+        );
+        let cookie = reply.set_cookie.unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        let value = cookie.split(';').next().unwrap().to_owned();
+        let signed_in = app.get_with("/catalog", &[("Cookie", &value)]);
+        let html = parse("signed in", &signed_in);
+        assert_eq!(texts(&html, "[data-testid=identity]"), ["guest"]);
+        assert_eq!(select(&html, "form[action='/sign-out'] button").len(), 1);
+
+        // Only this site's paths are followed after sign-in.
+        for evil in [
+            "//evil.example.com/x",
+            "https://evil.example.com",
+            "/\\evil",
+        ] {
+            let reply = app.post_form("/sign-in/guest", &[("next", evil)]);
+            assert_eq!(reply.location.as_deref(), Some("/catalog"), "{evil}");
+        }
+        let out = app.post_form("/sign-out", &[]);
+        assert_eq!(out.status, 303);
+        let cookie = out.set_cookie.unwrap();
+        assert!(
+            cookie.starts_with("portico_token=;") || cookie.contains("Max-Age=0"),
+            "{cookie}"
+        );
     }
 }
