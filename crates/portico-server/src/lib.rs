@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+mod csrf;
 pub mod docs;
 pub mod error;
 mod params;
@@ -262,9 +263,15 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
                 let pending = audit::begin(&req);
-                let fut = srv.call(req);
+                let outcome = match csrf::refusal(&req) {
+                    Some(why) => Err(req.error_response(ApiError::not_allowed(why))),
+                    None => Ok(srv.call(req)),
+                };
                 async move {
-                    let response = fut.await.map(error::with_request_info)?;
+                    let response = match outcome {
+                        Ok(fut) => fut.await.map(error::with_request_info)?,
+                        Err(refused) => error::with_request_info(refused),
+                    };
                     Ok(match pending {
                         Some(pending) => audit::finish(pending, response).await,
                         None => response,

@@ -234,14 +234,25 @@ impl TestApp {
 
     /// POSTs an HTML form (`application/x-www-form-urlencoded`).
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.post_form_with(path, fields, &[])
+    }
+
+    /// [`TestApp::post_form`] with extra headers (`Origin`, `Cookie`).
+    pub fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = serde_urlencoded::to_string(fields).expect("form");
-        let res = self
+        let mut req = self
             .agent
             .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .send(body.as_bytes())
-            .expect("POST");
-        Self::reply(res)
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Self::reply(req.send(body.as_bytes()).expect("POST"))
     }
 
     pub fn delete(&self, path: &str) -> Reply {

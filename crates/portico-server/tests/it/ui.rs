@@ -601,3 +601,43 @@ fn signing_in_sets_the_cookie_and_the_header_says_who_you_are() {
         );
     }
 }
+
+#[test]
+fn forms_posted_from_another_site_are_refused_and_change_nothing() {
+    for app in seeded() {
+        let page_of_evil = [("Origin", "https://evil.example.com")];
+        let location = app.get("/api/catalog/locations").body;
+        let reply = app.post_form_with(
+            "/catalog/default/component/billing/unregister",
+            &[("uid", "whatever")],
+            &page_of_evil,
+        );
+        assert_eq!(reply.status, 403, "{}", reply.text);
+        assert!(
+            reply.text.contains("came from another site"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(
+            app.get("/api/catalog/locations").body,
+            location,
+            "nothing changed"
+        );
+        // Without Origin, an old browser's Referer tells the same.
+        let reply = app.post_form_with(
+            "/sign-in/guest",
+            &[],
+            &[("Referer", "http://evil.example.com/page")],
+        );
+        assert_eq!(reply.status, 403);
+        assert!(reply.set_cookie.is_none(), "no session was made");
+        // The portal's own pages post fine.
+        let own = app.base.clone();
+        let reply = app.post_form_with(
+            "/catalog/default/component/billing/refresh",
+            &[],
+            &[("Origin", own.as_str())],
+        );
+        assert_eq!(reply.status, 303, "{}", reply.text);
+    }
+}
