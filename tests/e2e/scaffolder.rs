@@ -26,13 +26,26 @@ spec:
 "#;
 
 fn start(config: &Path, port: u16) -> Server {
+    start_logging(config, port, "warn", None)
+}
+
+/// `portico serve` with this config at this log level; its output goes
+/// to `log` (stdout and stderr both), or nowhere.
+fn start_logging(config: &Path, port: u16, level: &str, log: Option<&Path>) -> Server {
+    let (stdout, stderr) = match log {
+        Some(path) => {
+            let file = std::fs::File::create(path).unwrap();
+            (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
+        }
+        None => (Stdio::null(), Stdio::null()),
+    };
     let child = Command::new(BIN)
         .args(["serve", "--config"])
         .arg(config)
         .args(["--port", &port.to_string()])
-        .env("PORTICO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("PORTICO_LOG", level)
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .unwrap();
     Server(child)
@@ -186,18 +199,8 @@ fn a_secret_is_nowhere_in_the_logs_or_the_data_directory() {
     )
     .unwrap();
     let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
     let port = free_port();
-    let server = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--port", &port.to_string()])
-        .env("PORTICO_LOG", "trace")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let server = Server(server);
+    let server = start_logging(&config, port, "trace", Some(&log_path));
     wait_for("the server answers", Duration::from_secs(60), || {
         matches!(
             http_get(

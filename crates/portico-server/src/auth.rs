@@ -7,7 +7,7 @@ use std::sync::{PoisonError, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use portico_auth::{
     Identity, KeyStore, OidcVerifier, Permission, Policy, Principal, ServiceTokens, Tokens,
     UnknownUsers,
@@ -183,17 +183,21 @@ impl Auth {
     /// Who a request is: a service token or a Portico token as bearer, else
     /// the UI's cookie, else anonymous. A bearer that is neither is a 401:
     /// a caller that sent credentials wants to know they are bad.
+    ///
+    /// Worked out once per request and kept with it: the audit log, the
+    /// handler and the page layout all ask, and a verification is a
+    /// signature check.
     pub fn principal(&self, req: &HttpRequest) -> Result<Principal, ApiError> {
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        if let Some(token) = bearer {
+        if let Some(seen) = req.extensions().get::<SeenPrincipal>() {
+            return seen.0.clone();
+        }
+        let found = self.find_principal(req);
+        req.extensions_mut().insert(SeenPrincipal(found.clone()));
+        found
+    }
+
+    fn find_principal(&self, req: &HttpRequest) -> Result<Principal, ApiError> {
+        if let Some(token) = bearer(req) {
             if let Some(service) = self.services.check(token) {
                 return Ok(service.principal());
             }
@@ -275,6 +279,21 @@ impl Auth {
                 _ => ApiError::not_allowed(denied.message),
             })
     }
+}
+
+/// The principal of a request, once worked out.
+#[derive(Clone)]
+struct SeenPrincipal(Result<Principal, ApiError>);
+
+/// The token of an `Authorization: Bearer` header (the scheme's case does
+/// not matter, RFC 7235).
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Reads a JWKS document over HTTP(S) at start. On a thread of its own:

@@ -153,15 +153,9 @@ pub fn review_rows(parameters: &Value, values: &Value) -> Vec<(String, String)> 
                 continue;
             };
             let shown = match value {
-                Value::String(s) => s.clone(),
                 Value::Bool(true) => "Yes".to_owned(),
                 Value::Bool(false) => "No".to_owned(),
-                Value::Array(items) => items
-                    .iter()
-                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                other => other.to_string(),
+                other => shown(other),
             };
             rows.push((str_of(schema, "title").unwrap_or(name), shown));
         }

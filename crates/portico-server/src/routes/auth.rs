@@ -71,11 +71,8 @@ pub(crate) fn session_cookie(req: &HttpRequest, value: String, max_age: i64) -> 
 /// The ID token of an `oidc` sign-in: bearer, else the `id_token` form
 /// field (or query parameter, for a GET).
 fn presented_token(req: &HttpRequest, form: Option<&IdTokenForm>) -> Option<String> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
+    crate::auth::bearer(req)
+        .map(str::to_owned)
         .or_else(|| form.and_then(|f| f.id_token.clone()))
 }
 

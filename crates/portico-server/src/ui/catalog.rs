@@ -8,8 +8,8 @@ use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
-    display_name, entity_href, full_ref, page, query_string, ref_cell, short_ref, viewer, UiError,
-    UiResult,
+    display_name, entity_href, full_ref, namespace_of, page, query_string, ref_cell, short_ref,
+    text_at, viewer, UiError, UiResult,
 };
 use crate::params::Params;
 use crate::AppState;
@@ -360,20 +360,8 @@ pub(crate) fn plural(kind: &str) -> String {
     }
 }
 
-fn text_at<'a>(entity: &'a Value, pointer: &str) -> &'a str {
-    entity
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
 fn cell(index: &portico_query::CatalogIndex, entity: &Value, column: &str) -> Value {
-    let namespace = text_at(entity, "/metadata/namespace");
-    let namespace = if namespace.is_empty() {
-        "default"
-    } else {
-        namespace
-    };
+    let namespace = namespace_of(entity);
     match column {
         "name" => {
             let (kind, _, name) = super::entity_parts(entity);
@@ -402,14 +390,7 @@ fn cell(index: &portico_query::CatalogIndex, entity: &Value, column: &str) -> Va
         "type" => json!({ "text": text_at(entity, "/spec/type") }),
         "lifecycle" => match text_at(entity, "/spec/lifecycle") {
             "" => json!({}),
-            lifecycle => json!({
-                "badge": lifecycle,
-                "badge_class": match lifecycle {
-                    "production" => "badge-ok",
-                    "deprecated" => "badge-warn",
-                    _ => "",
-                },
-            }),
+            lifecycle => super::lifecycle_cell(lifecycle),
         },
         "description" => {
             json!({ "text": text_at(entity, "/metadata/description"), "class": "desc" })

@@ -260,7 +260,7 @@ async fn tasks(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
         })
     })
     .await??;
-    let now = super::super::scaffolder::now_ms();
+    let now = crate::scaffolder::now_ms();
     let items: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -378,7 +378,7 @@ async fn task(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String
             "id": row.id,
             "title": task_title(&row),
             "status": row.status,
-            "created": ago(row.created_at, super::super::scaffolder::now_ms()),
+            "created": ago(row.created_at, crate::scaffolder::now_ms()),
             "created_by": row.created_by,
             "error": row.error,
         },

@@ -6,14 +6,13 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use portico_model::annotations;
-use portico_model::EntityRef;
 use portico_techdocs::served::{self, SiteFile, SitePage};
 use portico_techdocs::NavNode;
 use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
-    ago, display_name, entity_href, full_ref, page, path_segment, ref_cell, UiError, UiResult,
+    ago, display_name, docs_href, entity_href, full_ref, page, ref_cell, UiError, UiResult,
 };
 use crate::AppState;
 
@@ -21,27 +20,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index).service(site_root).service(reader);
 }
 
-fn now_ms() -> i64 {
-    portico_techdocs::theme::now_ms()
-}
-
 #[get("/docs")]
 async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
-    // Entities with docs of their own (borrowed docs are the owner's site).
-    let entities: Vec<(String, Value)> = {
-        let index = state.catalog.index();
-        index
-            .iter()
-            .filter_map(|(key, entity)| {
-                let value = entity.value();
-                let has_docs = value
-                    .pointer("/metadata/annotations")
-                    .and_then(|a| a.get(annotations::TECHDOCS_REF))
-                    .is_some();
-                has_docs.then(|| (key.to_owned(), value))
-            })
-            .collect()
-    };
+    // Entities with docs of their own (borrowed docs are the owner's site),
+    // found through the index rather than by parsing every entity.
+    let has_docs = portico_query::EntityFilter::parse(&[format!(
+        "metadata.annotations.{}",
+        annotations::TECHDOCS_REF
+    )])
+    .map_err(|e| UiError::from(crate::ApiError::from(e)))?;
+    let entities: Vec<(String, Value)> = state
+        .catalog
+        .index()
+        .list(&portico_query::ListRequest {
+            filter: has_docs,
+            ..portico_query::ListRequest::default()
+        })
+        .items
+        .iter()
+        .map(|entity| {
+            let value = entity.value();
+            (super::entity_key(&value), value)
+        })
+        .collect();
     let store = state.docs.store().clone();
     let keys: Vec<String> = entities.iter().map(|(k, _)| k.clone()).collect();
     let sites = web::block(move || {
@@ -52,7 +53,7 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
         })
     })
     .await??;
-    let now = now_ms();
+    let now = crate::scaffolder::now_ms();
     let index = state.catalog.index();
     let mut rows: Vec<Value> = entities
         .iter()
@@ -77,7 +78,7 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
                 .and_then(Value::as_str)
                 .map(|o| ref_cell(&index, &full_ref(o, "group", &namespace), Some("group")));
             json!({
-                "href": format!("/docs/{}/{}/{}/", path_segment(&namespace), path_segment(&kind.to_lowercase()), path_segment(&name)),
+                "href": docs_href(&kind, &namespace, &name),
                 "title": title,
                 "kind": kind.to_lowercase(),
                 "name": display_name(entity),
@@ -107,15 +108,7 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
 async fn site_root(path: web::Path<(String, String, String)>) -> HttpResponse {
     let (namespace, kind, name) = path.into_inner();
     HttpResponse::MovedPermanently()
-        .insert_header((
-            header::LOCATION,
-            format!(
-                "/docs/{}/{}/{}/",
-                path_segment(&namespace),
-                path_segment(&kind),
-                path_segment(&name)
-            ),
-        ))
+        .insert_header((header::LOCATION, docs_href(&kind, &namespace, &name)))
         .finish()
 }
 
@@ -126,17 +119,7 @@ async fn reader(
     path: web::Path<(String, String, String, String)>,
 ) -> UiResult {
     let (namespace, kind, name, file) = path.into_inner();
-    let key = EntityRef::new(&kind, &namespace, &name).key();
-    let entity = state
-        .catalog
-        .index()
-        .get(&key)
-        .map(|e| e.value())
-        .ok_or_else(|| {
-            UiError::not_found(format!(
-                "There is no {kind} called {namespace}/{name} in the catalog."
-            ))
-        })?;
+    let (key, entity) = super::lookup(&state, &(namespace.clone(), kind.clone(), name.clone()))?;
     let owner = crate::routes::techdocs::site_owner(&key, &entity)?;
     let store = state.docs.store().clone();
     let lookup = owner.clone();
@@ -150,12 +133,7 @@ async fn reader(
         Ok::<_, portico_store::StoreError>((found, status))
     })
     .await??;
-    let base = format!(
-        "/docs/{}/{}/{}/",
-        path_segment(&namespace),
-        path_segment(&kind.to_lowercase()),
-        path_segment(&name)
-    );
+    let base = docs_href(&kind, &namespace, &name);
     match found {
         SiteFile::Page(site_page) => reader_page(&req, &entity, &base, &site_page),
         // Files are the author's (an .html report, an .svg): served as the
@@ -212,7 +190,7 @@ fn reader_page(req: &HttpRequest, entity: &Value, base: &str, site: &SitePage) -
         "toc": toc,
         "content_html": site.html,
         "edit_href": site.edit_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-        "built": ago(site.build_time, now_ms()),
+        "built": ago(site.build_time, crate::scaffolder::now_ms()),
     });
     page(Page::DocsPage, &super::chrome(req, Section::Docs), data)
 }

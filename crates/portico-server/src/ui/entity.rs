@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use actix_web::{get, post, web, HttpRequest};
 use portico_model::annotations;
-use portico_model::EntityRef;
 use portico_query::CatalogIndex;
 use portico_web::{Page, Section};
 use serde_json::{json, Value};
@@ -30,31 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 type EntityPath = web::Path<(String, String, String)>;
 
-/// The entity the path names, or a 404 page.
-fn lookup(state: &AppState, path: &(String, String, String)) -> Result<(String, Value), UiError> {
-    let (namespace, kind, name) = path;
-    let key = EntityRef::new(kind, namespace, name).key();
-    let entity = state.catalog.index().get(&key).ok_or_else(|| {
-        UiError::not_found(format!(
-            "There is no {kind} called {namespace}/{name} in the catalog."
-        ))
-    })?;
-    Ok((key, entity.value()))
-}
-
-fn text<'a>(entity: &'a Value, pointer: &str) -> &'a str {
-    entity
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-fn namespace_of(entity: &Value) -> &str {
-    match text(entity, "/metadata/namespace") {
-        "" => "default",
-        ns => ns,
-    }
-}
+use super::{lookup, namespace_of, text_at as text};
 
 fn annotation<'a>(entity: &'a Value, key: &str) -> Option<&'a str> {
     entity
@@ -91,7 +66,7 @@ fn head(key: &str, entity: &Value, tab: &str, flash: Option<Value>) -> Value {
     if has_docs(entity) {
         tabs.push(json!({
             "label": "Docs",
-            "href": format!("/docs/{}/{}/{}/", super::path_segment(&namespace), super::path_segment(&kind.to_lowercase()), super::path_segment(&name)),
+            "href": super::docs_href(&kind, &namespace, &name),
             "current": false,
         }));
     }
@@ -295,9 +270,7 @@ fn about(index: &CatalogIndex, entity: &Value) -> Vec<Value> {
                     "Lifecycle",
                     match text(entity, "/spec/lifecycle") {
                         "" => Value::Null,
-                        l => {
-                            json!({ "badge": l, "badge_class": if l == "production" { "badge-ok" } else if l == "deprecated" { "badge-warn" } else { "" } })
-                        }
+                        l => super::lifecycle_cell(l),
                     },
                 );
             }

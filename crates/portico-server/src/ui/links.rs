@@ -15,6 +15,17 @@ pub(crate) fn entity_href(kind: &str, namespace: &str, name: &str) -> String {
     )
 }
 
+/// `/docs/<namespace>/<kind>/<name>/`: the docs reader's root for an
+/// entity, the directory URL its pages' relative links need.
+pub(crate) fn docs_href(kind: &str, namespace: &str, name: &str) -> String {
+    format!(
+        "/docs/{}/{}/{}/",
+        path_segment(namespace),
+        path_segment(&kind.to_lowercase()),
+        path_segment(name)
+    )
+}
+
 /// The page of a `kind:namespace/name` ref.
 pub(crate) fn ref_href(key: &str) -> Option<String> {
     let (kind, rest) = key.split_once(':')?;
@@ -22,19 +33,29 @@ pub(crate) fn ref_href(key: &str) -> Option<String> {
     Some(entity_href(kind, namespace, name))
 }
 
+/// The string at `pointer`, or `""`.
+pub(crate) fn text_at<'a>(entity: &'a Value, pointer: &str) -> &'a str {
+    entity
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// `metadata.namespace`, `default` when it is not given.
+pub(crate) fn namespace_of(entity: &Value) -> &str {
+    match text_at(entity, "/metadata/namespace") {
+        "" => "default",
+        ns => ns,
+    }
+}
+
 /// The parts of an entity's own ref.
 pub(crate) fn entity_parts(entity: &Value) -> (String, String, String) {
-    let text = |pointer: &str| {
-        entity
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let namespace = Some(text("/metadata/namespace"))
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "default".to_owned());
-    (text("/kind"), namespace, text("/metadata/name"))
+    (
+        text_at(entity, "/kind").to_owned(),
+        namespace_of(entity).to_owned(),
+        text_at(entity, "/metadata/name").to_owned(),
+    )
 }
 
 pub(crate) fn entity_key(entity: &Value) -> String {
@@ -82,6 +103,16 @@ pub(crate) fn ref_cell(index: &CatalogIndex, key: &str, implied_kind: Option<&st
         }
         None => json!({ "text": short_ref(&key, implied_kind) }),
     }
+}
+
+/// A lifecycle as a badge cell: production stands out, deprecated warns.
+pub(crate) fn lifecycle_cell(lifecycle: &str) -> Value {
+    let class = match lifecycle {
+        "production" => "badge-ok",
+        "deprecated" => "badge-warn",
+        _ => "",
+    };
+    json!({ "badge": lifecycle, "badge_class": class })
 }
 
 /// The full ref `spec.owner`-style values stand for (`team-a` → `group:<ns>/team-a`).

@@ -258,6 +258,22 @@ pub(crate) fn chrome(req: &actix_web::HttpRequest, section: portico_web::Section
     chrome
 }
 
+/// The entity a page's path names (`namespace`, `kind`, `name`), as its
+/// ref key and JSON, or a 404 page.
+pub(crate) fn lookup(
+    state: &AppState,
+    path: &(String, String, String),
+) -> Result<(String, Value), UiError> {
+    let (namespace, kind, name) = path;
+    let key = portico_model::EntityRef::new(kind, namespace, name).key();
+    let entity = state.catalog.index().get(&key).ok_or_else(|| {
+        UiError::not_found(format!(
+            "There is no {kind} called {namespace}/{name} in the catalog."
+        ))
+    })?;
+    Ok((key, entity.value()))
+}
+
 /// Whoever is looking at the page: the ownership refs "owned by me" uses.
 /// Someone not signed in acts as the guest user, as the guest provider
 /// would sign them in; the guest's groups come from the catalog.

@@ -641,3 +641,20 @@ fn forms_posted_from_another_site_are_refused_and_change_nothing() {
         assert_eq!(reply.status, 303, "{}", reply.text);
     }
 }
+
+#[test]
+fn the_docs_index_lists_the_entities_with_docs_of_their_own() {
+    for app in seeded() {
+        let file = app.write(
+            "documented.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: documented\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+        );
+        assert_eq!(app.register(&file).status, 201);
+        let html = page(&app, "/docs");
+        let links: Vec<&str> = select(&html, "#docs-table tbody td:first-child a")
+            .iter()
+            .filter_map(|a| a.value().attr("href"))
+            .collect();
+        assert_eq!(links, ["/docs/default/component/documented/"]);
+    }
+}
