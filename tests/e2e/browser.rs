@@ -373,12 +373,20 @@ fn every_page_of_the_example_portal_is_valid_html() {
         let html = scraper::Html::parse_document(&body);
         assert!(html.errors.is_empty(), "{path}: {:?}", html.errors);
     }
-    // The in-site search finds only that site's pages.
-    let (_, body) = http_get(
-        port,
-        "/search?q=runbook&type=techdocs&kind=component&namespace=default&name=payments-service",
-    )
-    .unwrap();
+    // The in-site search finds only that site's pages. The site's pages
+    // reach the search index a moment after its build: wait for them.
+    let in_site =
+        "/search?q=runbook&type=techdocs&kind=component&namespace=default&name=payments-service";
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let body = loop {
+        let (_, body) = http_get(port, in_site).unwrap();
+        if body.contains("/docs/default/component/payments-service/")
+            || std::time::Instant::now() > deadline
+        {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let html = scraper::Html::parse_document(&body);
     let links = scraper::Selector::parse("#search-results a").unwrap();
     let hrefs: Vec<&str> = html
