@@ -104,12 +104,13 @@ fn serve(
     let catalog = open_catalog(&config)?;
     let addr = format!("{}:{}", config.server.host, config.server.port);
     let listener = TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let _background = Background::spawn(
+    let mut background = Background::spawn(
         catalog.clone(),
         Duration::from_millis(config.catalog.sync_interval_millis),
         config.catalog.refresh_interval > 0,
     );
     let state = AppState::new(catalog.clone(), &config)?;
+    background.maintain_keys(state.auth.clone());
     let recheck = config.techdocs.recheck_interval;
     let _docs = portico_server::docs::DocsFollower::spawn(
         catalog.clone(),

@@ -49,6 +49,17 @@ pub fn run(args: &BenchArgs, tasks: usize) -> Result<(), AnyError> {
         .http_status_as_error(false)
         .build()
         .into();
+    // Running templates needs a signed-in user: sign in as a client would.
+    let signed_in = post(
+        &agent,
+        &format!("{base}/auth/guest/refresh"),
+        "",
+        &json!({}),
+    )?;
+    let token = signed_in["backstageIdentity"]["token"]
+        .as_str()
+        .ok_or("the guest sign-in gave no token")?
+        .to_owned();
 
     // Dry runs: the template and its skeleton in the request, as an editor
     // sends them.
@@ -67,7 +78,12 @@ pub fn run(args: &BenchArgs, tasks: usize) -> Result<(), AnyError> {
     };
     for i in 0..args.requests.min(200) + 10 {
         let started = Instant::now();
-        let answer = post(&agent, &format!("{base}/scaffolder/v2/dry-run"), &dry(i))?;
+        let answer = post(
+            &agent,
+            &format!("{base}/scaffolder/v2/dry-run"),
+            &token,
+            &dry(i),
+        )?;
         if !answer["error"].is_null() {
             return Err(format!("dry run failed: {}", answer["error"]).into());
         }
@@ -76,8 +92,12 @@ pub fn run(args: &BenchArgs, tasks: usize) -> Result<(), AnyError> {
             dry_runs.samples.push(started.elapsed());
         }
     }
-    let files = post(&agent, &format!("{base}/scaffolder/v2/dry-run"), &dry(0))?
-        ["directoryContents"]
+    let files = post(
+        &agent,
+        &format!("{base}/scaffolder/v2/dry-run"),
+        &token,
+        &dry(0),
+    )?["directoryContents"]
         .as_array()
         .map_or(0, Vec::len);
 
@@ -92,6 +112,7 @@ pub fn run(args: &BenchArgs, tasks: usize) -> Result<(), AnyError> {
         let created = post(
             &agent,
             &format!("{base}/scaffolder/v2/tasks"),
+            &token,
             &json!({ "templateRef": "template:default/rust-service", "values": values(&name) }),
         )?;
         let id = created["id"].as_str().ok_or("no task id")?.to_owned();
@@ -198,11 +219,13 @@ fn directory_contents(root: &Path) -> Result<Vec<Value>, AnyError> {
     Ok(out)
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, AnyError> {
-    let mut res = agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body.to_string())?;
+/// POSTs JSON with `token` as bearer (none when empty).
+fn post(agent: &ureq::Agent, url: &str, token: &str, body: &Value) -> Result<Value, AnyError> {
+    let mut req = agent.post(url).header("content-type", "application/json");
+    if !token.is_empty() {
+        req = req.header("authorization", &format!("Bearer {token}"));
+    }
+    let mut res = req.send(body.to_string())?;
     let status = res.status();
     let text = res.body_mut().read_to_string()?;
     if !status.is_success() {

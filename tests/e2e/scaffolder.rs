@@ -70,7 +70,12 @@ fn config_for(dir: &Path, template: &str, extra: &str) -> std::path::PathBuf {
     config
 }
 
+/// POSTs JSON as the guest user (signed in for each request, as the
+/// example server's sign-in provider allows).
 fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
+    let (_, signed_in) = http_get(port, "/api/auth/guest/refresh")?;
+    let signed_in: Value = serde_json::from_str(&signed_in).ok()?;
+    let token = signed_in["backstageIdentity"]["token"].as_str()?.to_owned();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -78,7 +83,7 @@ fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
     let body = body.to_string();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .ok()?;

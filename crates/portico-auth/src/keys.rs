@@ -218,6 +218,17 @@ impl KeyStore {
         Ok(retire)
     }
 
+    /// When the key new tokens are signed with was made (Unix seconds; 0
+    /// for a configured key).
+    pub fn current_created(&self) -> i64 {
+        self.current().created
+    }
+
+    /// Where the keys live; `None` for a configured key.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// The key id new tokens are signed with.
     pub fn current_kid(&self) -> &str {
         &self.current().kid

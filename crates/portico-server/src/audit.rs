@@ -36,7 +36,11 @@ pub fn begin(req: &ServiceRequest) -> Option<Pending> {
         return None;
     }
     let state = req.app_data::<web::Data<AppState>>()?;
+    // A sign-in's bearer is the identity provider's ID token, not one of
+    // ours; who signed in is known once it is answered (`SignedIn`).
+    let signing_in = req.path().starts_with("/api/auth/") || req.path() == "/sign-in/guest";
     let actor = match state.auth.principal(req.request()) {
+        _ if signing_in => "anonymous".to_owned(),
         Ok(principal) => Caller(principal).actor(),
         // Bad credentials are refused by the handler; the log says who it was not.
         Err(_) => "invalid-credentials".to_owned(),
@@ -48,6 +52,11 @@ pub fn begin(req: &ServiceRequest) -> Option<Pending> {
         entity_ref: entity_of_path(req.path()),
     })
 }
+
+/// Put in a sign-in's response: the user it signed in, the actor of its
+/// audit record.
+#[derive(Clone)]
+pub struct SignedIn(pub String);
 
 /// The entity a UI or API path names, where it names one.
 fn entity_of_path(path: &str) -> Option<String> {
@@ -91,12 +100,17 @@ pub async fn finish(
         .match_pattern()
         .unwrap_or_else(|| pending.target.clone());
     let action = format!("{} {route}", pending.method);
+    let actor = response
+        .response()
+        .extensions()
+        .get::<SignedIn>()
+        .map_or(pending.actor, |signed_in| signed_in.0.clone());
     let store = state.catalog.store().clone();
     let written = web::block(move || {
         store.transaction(|tx| {
             tx.append_audit(&NewAudit {
                 at: crate::scaffolder::now_ms(),
-                actor: &pending.actor,
+                actor: &actor,
                 action: &action,
                 target: &pending.target,
                 entity_ref: pending.entity_ref.as_deref(),

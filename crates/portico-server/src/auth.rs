@@ -3,14 +3,15 @@
 //! of what a caller may do are `portico_auth::Policy`'s.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use portico_auth::{
-    Identity, KeyStore, OidcVerifier, Permission, Policy, Principal, ServiceTokens, Tokens,
-    UnknownUsers,
+    AuthError, Identity, KeyStore, OidcVerifier, Permission, Policy, Principal, ServiceTokens,
+    Tokens, UnknownUsers,
 };
 use portico_catalog::Catalog;
 use serde_json::Value;
@@ -29,11 +30,19 @@ pub const GUEST: &str = "user:default/guest";
 pub struct Auth {
     tokens: RwLock<Tokens>,
     ttl: i64,
+    /// Seconds a generated key signs before a new one replaces it; 0: never.
+    rotation: i64,
+    /// When an unknown key id last sent this replica to read the key
+    /// directory (Unix seconds).
+    reloaded: AtomicI64,
     guest: bool,
     oidc: Option<(OidcVerifier, UnknownUsers)>,
     services: ServiceTokens,
     policy: Policy,
 }
+
+/// Seconds between reads of the key directory prompted by unknown key ids.
+const RELOAD_AT_MOST_EVERY: i64 = 5;
 
 /// Unix seconds now.
 pub fn now_secs() -> i64 {
@@ -126,6 +135,8 @@ impl Auth {
         Ok(Auth {
             tokens: RwLock::new(tokens),
             ttl: i64::try_from(section.token_ttl.clamp(60, 86_400)).unwrap_or(3600),
+            rotation: i64::try_from(section.key_rotation_interval).unwrap_or(i64::MAX),
+            reloaded: AtomicI64::new(0),
             guest: section.providers.guest.is_some(),
             oidc,
             services,
@@ -136,14 +147,57 @@ impl Auth {
         })
     }
 
-    /// With keys that live only as long as this process (generated into
-    /// a directory removed at once): for tests and the bench.
+    /// For tests and the bench: keys that live only as long as this
+    /// process (generated into a directory removed at once), unless the
+    /// section names a key directory or file.
     pub fn ephemeral(section: &AuthSection) -> Result<Auth, ConfigError> {
         let dir = tempfile::tempdir().map_err(|e| invalid("auth.keysDir", e))?;
         let mut section = section.clone();
-        section.keys_dir = Some(dir.path().to_path_buf());
-        section.signing_key_file = None;
+        if section.keys_dir.is_none() && section.signing_key_file.is_none() {
+            section.keys_dir = Some(dir.path().to_path_buf());
+        }
         Auth::from_config(&section, dir.path())
+    }
+
+    /// Keeps the signing keys current, as of `now`: reads the key
+    /// directory again (other replicas sharing it may have made or retired
+    /// keys), makes a new key when the current one is older than
+    /// `auth.keyRotationInterval`, and retires keys that no unexpired token
+    /// can carry. Nothing to do for a configured `signingKeyFile`.
+    pub fn maintain_keys(&self, now: i64) -> Result<(), String> {
+        let Some(mut keys) = self.read_key_dir(now)? else {
+            return Ok(());
+        };
+        if self.rotation > 0 && now >= keys.current_created().saturating_add(self.rotation) {
+            let kid = keys.rotate(now).map_err(|e| e.to_string())?;
+            tracing::info!(kid = %kid, "made a new signing key");
+        }
+        let retired = keys
+            .retire_expired(now, self.ttl)
+            .map_err(|e| e.to_string())?;
+        if !retired.is_empty() {
+            tracing::info!(kids = ?retired, "retired signing keys");
+        }
+        *self
+            .tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys_mut() = keys;
+        Ok(())
+    }
+
+    /// The keys in the key directory now, or `None` without one.
+    fn read_key_dir(&self, now: i64) -> Result<Option<KeyStore>, String> {
+        let dir = {
+            let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+            match tokens.keys().dir() {
+                Some(dir) => dir.to_path_buf(),
+                None => return Ok(None),
+            }
+        };
+        KeyStore::open(&dir, now)
+            .map(Some)
+            .map_err(|e| format!("reading the signing keys in {}: {e}", dir.display()))
     }
 
     /// Whether the guest provider is on.
@@ -211,11 +265,37 @@ impl Auth {
     }
 
     fn verify(&self, token: &str) -> Result<Identity, ApiError> {
-        self.tokens
+        let now = now_secs();
+        let verified = self
+            .tokens
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .verify(token, now_secs())
-            .map_err(|e| ApiError::unauthorized(e.to_string()))
+            .verify(token, now);
+        let verified = match verified {
+            // Signed by a key another replica made since this one last
+            // looked: look again, at most every few seconds (a stream of
+            // forged key ids must not turn into a stream of directory reads).
+            Err(AuthError::UnknownKeyId(_))
+                if now - self.reloaded.load(Ordering::Relaxed) >= RELOAD_AT_MOST_EVERY =>
+            {
+                self.reloaded.store(now, Ordering::Relaxed);
+                match self.read_key_dir(now) {
+                    Ok(Some(keys)) => {
+                        let mut tokens =
+                            self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+                        *tokens.keys_mut() = keys;
+                        tokens.verify(token, now)
+                    }
+                    Ok(None) => verified,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for new signing keys");
+                        verified
+                    }
+                }
+            }
+            other => other,
+        };
+        verified.map_err(|e| ApiError::unauthorized(e.to_string()))
     }
 
     /// Signs in through `provider` with what the request presents (for

@@ -107,6 +107,10 @@ pub struct AuthSection {
     pub service_tokens: Vec<ServiceTokenConfig>,
     /// Lifetime of the tokens Portico issues, in seconds.
     pub token_ttl: u64,
+    /// Seconds after which a new signing key replaces the current one
+    /// (tokens signed with the old one stay valid until they expire); 0
+    /// never rotates. Generated keys only, not `signingKeyFile`.
+    pub key_rotation_interval: u64,
     /// Where the signing keys live; default `<dataDir>/auth-keys`. Several
     /// replicas must share it (or use `signingKeyFile`).
     pub keys_dir: Option<PathBuf>,
@@ -126,6 +130,7 @@ impl Default for AuthSection {
             admin_group: None,
             service_tokens: Vec::new(),
             token_ttl: 3600,
+            key_rotation_interval: 86_400,
             keys_dir: None,
             signing_key_file: None,
             issuer: "portico".to_owned(),

@@ -1,12 +1,14 @@
 //! The actix-web application: routes, error envelope, application state and
 //! the background loops that keep the catalog fresh.
 
+mod access;
 pub mod audit;
 pub mod auth;
 pub mod config;
 mod csrf;
 pub mod docs;
 pub mod error;
+mod gate;
 mod params;
 mod routes;
 pub mod scaffolder;
@@ -20,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpServer, ResponseError};
 use portico_catalog::read::{GitCache, LocationSpec, ReadOptions};
 use portico_catalog::{AddMode, Catalog, CatalogConfig, RefreshPolicy};
 use portico_git::GitOptions;
@@ -263,8 +265,12 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
                 let pending = audit::begin(&req);
-                let outcome = match csrf::refusal(&req) {
-                    Some(why) => Err(req.error_response(ApiError::not_allowed(why))),
+                let refused = match csrf::refusal(&req) {
+                    Some(why) => Some(ApiError::not_allowed(why).error_response()),
+                    None => gate::refusal(&req),
+                };
+                let outcome = match refused {
+                    Some(answer) => Err(req.into_response(answer)),
                     None => Ok(srv.call(req)),
                 };
                 async move {
@@ -324,6 +330,23 @@ impl Background {
             ));
         }
         Background { stop, handles }
+    }
+}
+
+impl Background {
+    /// Adds the loop that keeps `auth`'s signing keys current (see
+    /// [`auth::Auth::maintain_keys`]), once a minute.
+    pub fn maintain_keys(&mut self, auth: Arc<auth::Auth>) {
+        self.handles.extend(every(
+            "portico-keys",
+            Duration::from_secs(60),
+            self.stop.clone(),
+            move || {
+                if let Err(e) = auth.maintain_keys(auth::now_secs()) {
+                    tracing::warn!(error = %e, "keeping the signing keys current failed");
+                }
+            },
+        ));
     }
 }
 

@@ -94,7 +94,7 @@ async fn refresh(
         web::block(move || auth.sign_in(&provider, id_token.as_deref(), &catalog)).await??;
     let (token, expires_in) = state.auth.issue(&identity)?;
     let profile = profile(&state, &identity, claims.as_ref());
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok()
         .cookie(session_cookie(&req, token.clone(), expires_in))
         .json(json!({
             "backstageIdentity": {
@@ -103,7 +103,11 @@ async fn refresh(
                 "identity": identity_json(&identity),
             },
             "profile": profile,
-        })))
+        }));
+    response
+        .extensions_mut()
+        .insert(crate::audit::SignedIn(identity.user_entity_ref));
+    Ok(response)
 }
 
 /// `{ email, displayName }` from the User entity, else the ID token.

@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
+use portico_auth::Permission;
 use portico_store::{StoreError, TaskFilter, TaskStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::techdocs::{event, EventStream};
-use crate::scaffolder::{task_json, Scaffolder, GUEST};
+use crate::auth::Caller;
+use crate::scaffolder::{task_json, Scaffolder};
 use crate::{ApiError, AppState};
 
 /// How often an event stream looks for new events.
@@ -70,9 +72,10 @@ struct CreateTask {
 #[post("/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
-    caller: crate::auth::Caller,
+    caller: Caller,
     body: web::Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
+    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
     let scaffolder = scaffolder(&state)?.clone();
     let CreateTask {
         template_ref,
@@ -88,11 +91,8 @@ async fn create_task(
     if !secrets.is_object() {
         return Err(ApiError::input("secrets must be an object"));
     }
-    // Signed-in users run tasks as themselves; anyone else as the guest.
-    let user = match &caller.0 {
-        portico_auth::Principal::User(identity) => identity.user_entity_ref.clone(),
-        _ => GUEST.to_owned(),
-    };
+    // Users run tasks as themselves; a service token as `service:<subject>`.
+    let user = caller.actor();
     let id =
         web::block(move || scaffolder.create_task(&template_ref, values, secrets, &user)).await??;
     Ok(HttpResponse::Created().json(json!({ "id": id })))
@@ -237,8 +237,10 @@ async fn task_eventstream(
 #[post("/tasks/{id}/cancel")]
 async fn cancel_task(
     state: web::Data<AppState>,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
     let row = on_task(&state, id.into_inner(), |s, id| s.cancel(id)).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": row.status })))
 }
@@ -246,8 +248,10 @@ async fn cancel_task(
 #[post("/tasks/{id}/retry")]
 async fn retry_task(
     state: web::Data<AppState>,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
     let scaffolder = scaffolder(&state)?.clone();
     let id = id.into_inner();
     let lookup = id.clone();
@@ -280,8 +284,10 @@ struct DryRun {
 #[post("/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
+    caller: Caller,
     body: web::Json<DryRun>,
 ) -> Result<HttpResponse, ApiError> {
+    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
     let scaffolder = scaffolder(&state)?.clone();
     let DryRun {
         template,
@@ -295,9 +301,11 @@ async fn dry_run(
     } else {
         secrets
     };
-    let answer =
-        web::block(move || scaffolder.dry_run(&template, &values, &secrets, &directory_contents))
-            .await??;
+    let user = caller.actor();
+    let answer = web::block(move || {
+        scaffolder.dry_run(&template, &values, &secrets, &directory_contents, &user)
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(answer))
 }
 

@@ -9,7 +9,7 @@ use portico_scaffolder::workspace::write_file;
 use portico_scaffolder::{RunRequest, Template};
 use serde_json::{json, Value};
 
-use super::{check_values, Scaffolder, GUEST};
+use super::{check_values, Scaffolder};
 use crate::ApiError;
 
 /// Files a dry run takes or returns, at most.
@@ -25,6 +25,7 @@ impl Scaffolder {
         values: &Value,
         secrets: &Value,
         directory_contents: &[Value],
+        user_ref: &str,
     ) -> Result<Value, ApiError> {
         if directory_contents.len() > MAX_FILES {
             return Err(ApiError::input(format!(
@@ -80,7 +81,10 @@ impl Scaffolder {
 
         let mut log = Vec::new();
         let cancelled = AtomicBool::new(false);
-        let user = json!({ "ref": GUEST });
+        let user = json!({
+            "ref": user_ref,
+            "entity": self.catalog.index().get(user_ref).map(|e| e.value()),
+        });
         let result = self.runner.run(
             &RunRequest {
                 template: &template,

@@ -5,15 +5,17 @@
 use std::collections::BTreeMap;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use portico_auth::Permission;
 use portico_store::{TaskEventRow, TaskFilter, TaskRow, TaskStatus};
 use portico_web::form::{form_pages, form_values, review_rows};
 use portico_web::{Page, Section};
 use serde_json::{json, Value};
 
 use super::{
-    ago, display_name, entity_parts, full_ref, page, ref_cell, see_other, short_ref, viewer,
-    UiError, UiResult,
+    ago, display_name, entity_parts, full_ref, page, ref_cell, see_other, short_ref, UiError,
+    UiResult,
 };
+use crate::auth::Caller;
 use crate::scaffolder::Scaffolder;
 use crate::{ApiError, AppState};
 
@@ -136,6 +138,7 @@ fn form_page(
         "title": template.title,
         "template": { "title": template.title, "description": template.description },
         "action": format!("/create/templates/{}/{}", super::path_segment(namespace), super::path_segment(name)),
+        "sign_in": super::sign_in_notice(req, req.path(), "Running a template needs a signed-in user."),
         "pages": pages,
         "errors_summary": summary,
     });
@@ -220,7 +223,9 @@ async fn template_submit(
     }
     match step {
         "create" => {
-            let user = viewer(&state, &req).user_ref;
+            let caller = Caller(state.auth.principal(&req)?);
+            state.auth.check(&caller.0, Permission::TemplateRun, None)?;
+            let user = caller.actor();
             let id =
                 web::block(move || scaffolder.create_task(&reference, values, json!({}), &user))
                     .await??;
@@ -429,8 +434,10 @@ fn step_states(spec: &Value, events: &[TaskEventRow]) -> Vec<Value> {
 #[post("/create/tasks/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
+    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
     let scaffolder = scaffolder(&state)?.clone();
     let id = id.into_inner();
     let lookup = id.clone();

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use actix_web::{get, post, web, HttpRequest};
+use portico_auth::Permission;
 use portico_model::annotations;
 use portico_query::CatalogIndex;
 use portico_web::{Page, Section};
@@ -15,6 +16,7 @@ use super::{
     display_name, entity_href, full_ref, page, ref_cell, ref_href, relations, see_other, short_ref,
     UiError, UiResult,
 };
+use crate::auth::Caller;
 use crate::params::Params;
 use crate::AppState;
 
@@ -52,8 +54,32 @@ fn has_docs(entity: &Value) -> bool {
         || annotation(entity, annotations::TECHDOCS_ENTITY).is_some()
 }
 
+/// What the viewer may do to the entity, for the buttons a page shows.
+/// Unregistering may need more than the entity (every entity of its
+/// location); the confirmation page asks that.
+struct May {
+    signed_in: bool,
+    refresh: bool,
+    unregister: bool,
+}
+
+fn may(state: &AppState, req: &HttpRequest, entity: &Value) -> May {
+    let principal = state
+        .auth
+        .principal(req)
+        .unwrap_or(portico_auth::Principal::Anonymous);
+    May {
+        signed_in: principal != portico_auth::Principal::Anonymous,
+        refresh: state
+            .auth
+            .check(&principal, Permission::EntityRefresh, None)
+            .is_ok(),
+        unregister: crate::access::may_delete_entity(&state.auth, &principal, entity).is_ok(),
+    }
+}
+
 /// What every tab shows above its content.
-fn head(key: &str, entity: &Value, tab: &str, flash: Option<Value>) -> Value {
+fn head(key: &str, entity: &Value, tab: &str, flash: Option<Value>, may: &May) -> Value {
     let (kind, namespace, name) = super::entity_parts(entity);
     let base = entity_href(&kind, &namespace, &name);
     let mut tabs = vec![
@@ -97,8 +123,9 @@ fn head(key: &str, entity: &Value, tab: &str, flash: Option<Value>) -> Value {
         "errors": errors,
         "tabs": tabs,
         "actions": {
-            "refresh": format!("{base}/refresh"),
-            "unregister": (!is_location).then(|| format!("{base}/unregister")),
+            "refresh": may.refresh.then(|| format!("{base}/refresh")),
+            "unregister": (may.unregister && !is_location).then(|| format!("{base}/unregister")),
+            "sign_in": (!may.signed_in).then(|| format!("/sign-in?{}", serde_urlencoded::to_string([("next", &base)]).unwrap_or_default())),
         },
         "entity": {
             "ref": key,
@@ -414,7 +441,16 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
         json!({ "relations": relation_groups(&index, &entity, &skip) }),
     );
     drop(index);
-    let data = merge(head(&key, &entity, "overview", flash_of(&req)), data);
+    let data = merge(
+        head(
+            &key,
+            &entity,
+            "overview",
+            flash_of(&req),
+            &may(&state, &req, &entity),
+        ),
+        data,
+    );
     page(Page::Entity, &super::chrome(&req, Section::Catalog), data)
 }
 
@@ -469,7 +505,7 @@ async fn graph(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -
         .map(|(value, label, _)| json!({ "value": value, "label": label, "selected": value == choice }))
         .collect();
     let data = merge(
-        head(&key, &entity, "graph", None),
+        head(&key, &entity, "graph", None, &may(&state, &req, &entity)),
         json!({
             "title": format!("Relations of {}", display_name(&entity)),
             "graph_svg": svg,
@@ -521,7 +557,7 @@ async fn api_definition(
     })
     .await?;
     let data = merge(
-        head(&key, &entity, "api", None),
+        head(&key, &entity, "api", None, &may(&state, &req, &entity)),
         json!({ "title": format!("{} definition", display_name(&entity)), "api": api }),
     );
     page(
@@ -532,7 +568,10 @@ async fn api_definition(
 }
 
 #[post("/catalog/{namespace}/{kind}/{name}/refresh")]
-async fn refresh(state: web::Data<AppState>, path: EntityPath) -> UiResult {
+async fn refresh(state: web::Data<AppState>, caller: Caller, path: EntityPath) -> UiResult {
+    state
+        .auth
+        .check(&caller.0, Permission::EntityRefresh, None)?;
     let (key, entity) = lookup(&state, &path)?;
     let catalog = state.catalog.clone();
     let lookup_key = key.clone();
@@ -572,6 +611,24 @@ async fn unregister_confirm(
         Ok::<_, portico_catalog::CatalogError>((location, entities))
     })
     .await?;
+    // Refused here, before the user confirms, with what is missing.
+    let principal = state.auth.principal(&req)?;
+    if principal == portico_auth::Principal::Anonymous {
+        let next = serde_urlencoded::to_string([("next", req.path())]).unwrap_or_default();
+        return Ok(see_other(&format!("/sign-in?{next}")));
+    }
+    match &location {
+        Ok((location, _)) if !orphan => {
+            let (auth, catalog, id) = (
+                state.auth.clone(),
+                state.catalog.clone(),
+                location.id.clone(),
+            );
+            web::block(move || crate::access::may_unregister(&auth, &principal, &catalog, &id))
+                .await??;
+        }
+        _ => crate::access::may_delete_entity(&state.auth, &principal, &entity)?,
+    }
     let data = match location {
         Ok((location, entities)) if !orphan => {
             let items: Vec<Value> = entities
@@ -617,26 +674,32 @@ struct UnregisterForm {
 #[post("/catalog/{namespace}/{kind}/{name}/unregister")]
 async fn unregister(
     state: web::Data<AppState>,
+    caller: Caller,
     path: EntityPath,
     form: web::Form<UnregisterForm>,
 ) -> UiResult {
     let (key, entity) = lookup(&state, &path)?;
     let form = form.into_inner();
     let catalog = state.catalog.clone();
+    let auth = state.auth.clone();
     let uid = text(&entity, "/metadata/uid").to_owned();
     web::block(move || match (form.location, form.uid) {
         // The location must still be the entity's: the form may be old.
         (Some(location), _) => {
             let current = catalog.location_of_entity(&key)?;
             if current.id != location {
-                return Err(portico_catalog::CatalogError::NotFound(format!(
+                return Err(crate::ApiError::not_found(format!(
                     "{key} is no longer registered by that location; reload the page"
                 )));
             }
-            catalog.delete_location(&location)
+            crate::access::may_unregister(&auth, &caller.0, &catalog, &location)?;
+            Ok(catalog.delete_location(&location)?)
         }
-        (None, Some(form_uid)) if form_uid == uid => catalog.delete_entity_by_uid(&uid),
-        _ => Err(portico_catalog::CatalogError::NotFound(format!(
+        (None, Some(form_uid)) if form_uid == uid => {
+            crate::access::may_delete_entity(&auth, &caller.0, &entity)?;
+            Ok(catalog.delete_entity_by_uid(&uid)?)
+        }
+        _ => Err(crate::ApiError::not_found(format!(
             "{key} has changed since the page was shown; reload it"
         ))),
     })

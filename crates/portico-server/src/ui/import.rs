@@ -18,7 +18,10 @@ async fn import_form(req: HttpRequest) -> UiResult {
     page(
         Page::Import,
         &super::chrome(&req, Section::Import),
-        json!({ "title": "Register an existing component" }),
+        json!({
+            "title": "Register an existing component",
+            "sign_in": super::sign_in_notice(&req, "/catalog-import", "Registering a component needs a signed-in user."),
+        }),
     )
 }
 
@@ -44,8 +47,12 @@ fn location_type(target: &str) -> &'static str {
 async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    caller: crate::auth::Caller,
     form: web::Form<ImportForm>,
 ) -> UiResult {
+    state
+        .auth
+        .check(&caller.0, portico_auth::Permission::LocationCreate, None)?;
     let form = form.into_inner();
     let url = form.url.trim().to_owned();
     let chrome = super::chrome(&req, Section::Import);

@@ -96,6 +96,9 @@ async fn sign_in_guest(
     response
         .add_cookie(&crate::routes::auth::session_cookie(&req, token, ttl))
         .map_err(|e| UiError::from(ApiError::internal(e.to_string())))?;
+    response
+        .extensions_mut()
+        .insert(crate::audit::SignedIn(identity.user_entity_ref));
     Ok(response)
 }
 
@@ -214,6 +217,11 @@ impl ResponseError for UiError {
 
 pub(crate) type UiResult = Result<HttpResponse, UiError>;
 
+/// An API error shown as a page (for refusals made before any handler).
+pub(crate) fn error_page(error: ApiError) -> HttpResponse {
+    UiError::from(error).error_response()
+}
+
 /// A rendered page, 200.
 pub(crate) fn page(page: Page, chrome: &Chrome, data: Value) -> UiResult {
     let html = portico_web::pages()
@@ -256,6 +264,20 @@ pub(crate) fn chrome(req: &actix_web::HttpRequest, section: portico_web::Section
         chrome.user = Some(json!({ "ref": identity.user_entity_ref, "name": name }));
     }
     chrome
+}
+
+/// For a page whose form needs a signed-in caller: a notice with a link to
+/// sign in and come back to `back`, when nobody is signed in.
+pub(crate) fn sign_in_notice(req: &actix_web::HttpRequest, back: &str, why: &str) -> Value {
+    let signed_in = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.auth.principal(req).ok())
+        .is_some_and(|p| p != portico_auth::Principal::Anonymous);
+    if signed_in {
+        return Value::Null;
+    }
+    let next = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
+    json!({ "why": why, "href": format!("/sign-in?{next}") })
 }
 
 /// The entity a page's path names (`namespace`, `kind`, `name`), as its

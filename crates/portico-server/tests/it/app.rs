@@ -20,7 +20,54 @@ pub struct TestApp {
     /// The scaffolder and its workers, stopped on drop.
     pub scaffolder: Option<Arc<Scaffolder>>,
     workers: Vec<std::thread::JoinHandle<()>>,
+    /// The server's keys and policy, for minting tokens.
+    pub auth: Arc<portico_server::auth::Auth>,
+    /// The token writes go with by default: `user:default/operator`, a
+    /// member of `group:default/admins` (the admin group of every app made
+    /// without its own identity settings).
+    pub operator: String,
+    /// Every write sent: method, path, the actor the audit log must name
+    /// (`None` where the test's own headers make it unknowable here).
+    writes: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
     _db: TestDb,
+}
+
+/// Whose credentials a request carries when its headers name none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Operator,
+    Anonymous,
+    /// Only what the headers carry.
+    Given,
+}
+
+/// The actor the audit log records for a request with these headers: the
+/// `sub` of a Portico token (bearer or cookie), `anonymous` without
+/// credentials; `None` for anything else (service tokens, bad tokens).
+fn expected_actor(headers: &[(&str, &str)]) -> Option<String> {
+    use base64::Engine;
+    let credential = headers.iter().find_map(|(name, value)| {
+        if name.eq_ignore_ascii_case("authorization") {
+            value.strip_prefix("Bearer ")
+        } else if name.eq_ignore_ascii_case("cookie") {
+            value
+                .split("; ")
+                .find_map(|c| c.strip_prefix("portico_token="))
+        } else {
+            None
+        }
+    });
+    let Some(token) = credential else {
+        return Some("anonymous".to_owned());
+    };
+    let payload = token.split('.').nth(1)?;
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?,
+    )
+    .ok()?;
+    claims["sub"].as_str().map(str::to_owned)
 }
 
 pub struct Reply {
@@ -98,9 +145,11 @@ impl TestApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let mut state = portico_server::AppState::for_catalog(catalog.clone(), webhook_secret)
             .expect("app state");
-        if let Some(auth) = &auth {
-            state = state.with_auth(auth).expect("auth settings");
-        }
+        let auth = auth.unwrap_or_else(|| portico_server::config::AuthSection {
+            admin_group: Some(ADMINS.to_owned()),
+            ..portico_server::config::AuthSection::default()
+        });
+        state = state.with_auth(&auth).expect("auth settings");
         if let Some(heartbeat_timeout) = scaffolder {
             state = state.with_scaffolder(ScaffolderOptions {
                 workers: 2,
@@ -109,6 +158,14 @@ impl TestApp {
                 workspaces: root.join("workspaces"),
             });
         }
+        let auth = state.auth.clone();
+        let operator = auth
+            .issue(&portico_auth::Identity {
+                user_entity_ref: OPERATOR.to_owned(),
+                ownership_entity_refs: vec![OPERATOR.to_owned(), ADMINS.to_owned()],
+            })
+            .expect("operator token")
+            .0;
         let scaffolder = state.scaffolder.clone();
         let workers = scaffolder.as_ref().map(|s| s.start()).unwrap_or_default();
         let thread = std::thread::spawn(move || {
@@ -137,6 +194,9 @@ impl TestApp {
             thread: Some(thread),
             scaffolder,
             workers,
+            auth,
+            operator,
+            writes: std::sync::Mutex::new(Vec::new()),
             _db: db,
         }
     }
@@ -188,48 +248,45 @@ impl TestApp {
         }
     }
 
-    /// GET with extra headers (`Authorization`, `Cookie`).
+    /// GET with extra headers (`Authorization`, `Cookie`); no credentials
+    /// but those.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.get(&format!("{}{path}", self.base));
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        Self::reply(req.call().expect("GET"))
+        self.send("GET", path, None, headers, Caller::Given)
     }
 
+    /// Reads go without credentials: anonymous reads are on unless a test
+    /// turns them off.
     pub fn get(&self, path: &str) -> Reply {
-        Self::reply(
-            self.agent
-                .get(&format!("{}{path}", self.base))
-                .call()
-                .expect("GET"),
-        )
+        self.send("GET", path, None, &[], Caller::Anonymous)
     }
 
+    /// GET as the operator (pages that show what a signed-in user may do).
+    pub fn get_signed_in(&self, path: &str) -> Reply {
+        self.send("GET", path, None, &[], Caller::Operator)
+    }
+
+    /// Writes (these and the other POST and DELETE helpers) go as the
+    /// operator, an admin, unless headers name other credentials.
     pub fn post(&self, path: &str, body: &Value) -> Reply {
         self.post_raw(path, &body.to_string())
     }
 
     pub fn post_raw(&self, path: &str, body: &str) -> Reply {
-        let res = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/json")
-            .send(body)
-            .expect("POST");
-        Self::reply(res)
+        let json = ("application/json", body.as_bytes());
+        self.send("POST", path, Some(json), &[], Caller::Operator)
     }
 
-    /// POSTs raw bytes with extra headers (webhooks).
+    /// POSTs raw bytes with extra headers (webhooks, other credentials).
     pub fn post_with_headers(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
-        let mut req = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/json");
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        Self::reply(req.send(body).expect("POST"))
+        let json = ("application/json", body);
+        self.send("POST", path, Some(json), headers, Caller::Operator)
+    }
+
+    /// POSTs JSON with no credentials at all.
+    pub fn post_anonymous(&self, path: &str, body: &Value) -> Reply {
+        let body = body.to_string();
+        let json = ("application/json", body.as_bytes());
+        self.send("POST", path, Some(json), &[], Caller::Anonymous)
     }
 
     /// POSTs an HTML form (`application/x-www-form-urlencoded`).
@@ -245,23 +302,73 @@ impl TestApp {
         headers: &[(&str, &str)],
     ) -> Reply {
         let body = serde_urlencoded::to_string(fields).expect("form");
-        let mut req = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/x-www-form-urlencoded");
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        Self::reply(req.send(body.as_bytes()).expect("POST"))
+        let form = ("application/x-www-form-urlencoded", body.as_bytes());
+        self.send("POST", path, Some(form), headers, Caller::Operator)
+    }
+
+    /// [`TestApp::post_form`] with no credentials at all.
+    pub fn post_form_anonymous(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let form = ("application/x-www-form-urlencoded", body.as_bytes());
+        self.send("POST", path, Some(form), &[], Caller::Anonymous)
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        Self::reply(
-            self.agent
-                .delete(&format!("{}{path}", self.base))
-                .call()
-                .expect("DELETE"),
-        )
+        self.send("DELETE", path, None, &[], Caller::Operator)
+    }
+
+    /// DELETE with these headers' credentials only.
+    pub fn delete_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("DELETE", path, None, headers, Caller::Given)
+    }
+
+    /// Sends a request; `caller` says whose credentials go with it when
+    /// `headers` have none. Writes are remembered, for the audit check
+    /// when the app is dropped.
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, &[u8])>,
+        headers: &[(&str, &str)],
+        caller: Caller,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let operator = format!("Bearer {}", self.operator);
+        let has_credentials = headers.iter().any(|(name, _)| {
+            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+        });
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        // A sign-in's bearer is an identity provider's token, never ours.
+        let signing_in = path.starts_with("/api/auth/") || path == "/sign-in/guest";
+        if caller == Caller::Operator && !has_credentials && !signing_in {
+            all.push(("Authorization", &operator));
+        }
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some((content_type, _)) = body {
+            req = req.header("Content-Type", content_type);
+        }
+        for (name, value) in &all {
+            req = req.header(*name, *value);
+        }
+        let sent = match body {
+            Some((_, bytes)) => self.agent.run(req.body(bytes).expect("request")),
+            None => self.agent.run(req.body(()).expect("request")),
+        };
+        let reply = Self::reply(sent.expect(method));
+        if method != "GET" {
+            let target = path.split('?').next().unwrap_or(path).to_owned();
+            let actor = if signing_in {
+                None
+            } else {
+                expected_actor(&all)
+            };
+            self.writes
+                .lock()
+                .expect("writes")
+                .push((method.to_owned(), target, actor));
+        }
+        reply
     }
 
     /// Registers a file location through the API and returns the reply.
@@ -289,8 +396,57 @@ impl TestApp {
     }
 }
 
+/// The user writes go as by default, and the admin group it is in.
+pub const OPERATOR: &str = "user:default/operator";
+pub const ADMINS: &str = "group:default/admins";
+
+impl TestApp {
+    /// Every write this app was sent is in the audit log, with the actor
+    /// its credentials name: checked for every test, when its app goes.
+    fn check_audit_log(&self) {
+        let rows = self
+            .catalog
+            .store()
+            .read(|tx| {
+                tx.audit(&portico_store::AuditFilter {
+                    limit: 1_000_000,
+                    ..portico_store::AuditFilter::default()
+                })
+            })
+            .expect("audit log");
+        let mut unmatched: Vec<&portico_store::AuditRow> = rows.iter().collect();
+        let writes = self.writes.lock().expect("writes");
+        // Writes whose actor is known claim their rows first, so a write
+        // whose actor is not known cannot take another's row.
+        let mut ordered: Vec<&(String, String, Option<String>)> = writes.iter().collect();
+        ordered.sort_by_key(|(_, _, actor)| actor.is_none());
+        for (method, target, actor) in ordered {
+            let found = unmatched.iter().position(|row| {
+                row.action.starts_with(&format!("{method} "))
+                    && &row.target == target
+                    && actor.as_ref().is_none_or(|a| &row.actor == a)
+            });
+            match found {
+                Some(i) => {
+                    unmatched.remove(i);
+                }
+                None => panic!(
+                    "{method} {target} by {} is not in the audit log; it has {:?}",
+                    actor.as_deref().unwrap_or("?"),
+                    rows.iter()
+                        .map(|r| format!("{} {} {}", r.actor, r.action, r.target))
+                        .collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.check_audit_log();
+        }
         let handle = self.handle.clone();
         actix_web::rt::System::new().block_on(async move { handle.stop(false).await });
         if let Some(t) = self.thread.take() {

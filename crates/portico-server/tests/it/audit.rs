@@ -40,7 +40,12 @@ fn every_write_is_recorded_with_its_caller_and_outcome() {
     for app in apps() {
         let file = app.write("c.yaml", crate::app::SERVICES);
         assert_eq!(app.register(&file).status, 201);
-        let guest = app.get("/api/auth/guest/refresh");
+        let anonymous = app.post_anonymous(
+            "/api/catalog/locations",
+            &serde_json::json!({ "type": "file", "target": file.to_string_lossy() }),
+        );
+        assert_eq!(anonymous.status, 401, "{}", anonymous.text);
+        let guest = app.post_raw("/api/auth/guest/refresh", "");
         let token = guest.body["backstageIdentity"]["token"]
             .as_str()
             .unwrap()
@@ -77,7 +82,15 @@ fn every_write_is_recorded_with_its_caller_and_outcome() {
                 .any(|(a, act, r)| a == actor && act == action && r == result)
         };
         assert!(
-            has("anonymous", "POST /api/catalog/locations", "allowed"),
+            has(
+                "user:default/operator",
+                "POST /api/catalog/locations",
+                "allowed"
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            has("anonymous", "POST /api/catalog/locations", "denied"),
             "{seen:?}"
         );
         assert!(
@@ -86,14 +99,26 @@ fn every_write_is_recorded_with_its_caller_and_outcome() {
         );
         assert!(
             has(
-                "anonymous",
+                "user:default/operator",
                 "POST /catalog/{namespace}/{kind}/{name}/refresh",
                 "allowed"
             ),
             "{seen:?}"
         );
         assert!(
-            has("anonymous", "DELETE /api/catalog/locations/{id}", "failed"),
+            has(
+                "user:default/operator",
+                "DELETE /api/catalog/locations/{id}",
+                "failed"
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            has(
+                "user:default/guest",
+                "POST /api/auth/{provider}/refresh",
+                "allowed"
+            ),
             "{seen:?}"
         );
         assert!(
@@ -109,7 +134,7 @@ fn every_write_is_recorded_with_its_caller_and_outcome() {
             "/catalog/default/component/web-app/refresh"
         );
         let guests = audit(&app, "?actor=user:default/guest");
-        assert_eq!(guests.len(), 1);
+        assert_eq!(guests.len(), 2, "the sign-in and the refresh: {guests:?}");
         let newest = items[0]["at"].as_str().unwrap().to_owned();
         let since = audit(&app, &format!("?since={newest}"));
         assert!(!since.is_empty() && since.len() < items.len(), "{since:?}");

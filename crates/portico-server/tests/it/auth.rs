@@ -277,3 +277,90 @@ fn guest_sign_in_the_keys_and_logout() {
         );
     }
 }
+
+fn guest_token(app: &TestApp) -> String {
+    let reply = app.post_raw("/api/auth/guest/refresh", "");
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["backstageIdentity"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn who(app: &TestApp, token: &str) -> (u16, Value) {
+    let me = app.get_with("/api/auth/me", &[("Authorization", &bearer(token))]);
+    (me.status, me.body["identity"]["userEntityRef"].clone())
+}
+
+fn published_kids(app: &TestApp) -> Vec<String> {
+    app.get("/api/auth/.well-known/jwks.json").body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Two replicas share a key directory: a key one of them makes is taken
+/// up by the other at the first token it signed, old tokens stay valid
+/// through a rotation, and a retired key's tokens are refused.
+#[test]
+fn keys_rotate_across_replicas_sharing_a_key_directory() {
+    let keys = tempfile::tempdir().unwrap();
+    let section = AuthSection {
+        keys_dir: Some(keys.path().to_path_buf()),
+        key_rotation_interval: 3600,
+        token_ttl: 600,
+        ..AuthSection::default()
+    };
+    let mut dbs = TestDb::all().into_iter();
+    let (a, b) = (
+        TestApp::spawn_auth(dbs.next().unwrap(), section.clone()),
+        TestApp::spawn_auth(TestDb::sqlite(), section),
+    );
+    let first = guest_token(&a);
+    assert_eq!(who(&b, &first), (200, json!("user:default/guest")));
+    let before = published_kids(&a);
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    // Not yet due: nothing changes.
+    a.auth.maintain_keys(now() + 60).unwrap();
+    assert_eq!(published_kids(&a), before);
+
+    // Due: a new key signs; the old one still verifies.
+    let later = now() + 3601;
+    a.auth.maintain_keys(later).unwrap();
+    let rotated = published_kids(&a);
+    assert_eq!(rotated.len(), 2, "{rotated:?}");
+    assert_eq!(rotated[1], before[0], "the newest key is listed first");
+    let second = guest_token(&a);
+    assert_ne!(kid_of(&second), kid_of(&first));
+    assert_eq!(kid_of(&second), rotated[0]);
+    assert_eq!(who(&a, &first), (200, json!("user:default/guest")));
+    // The other replica has not seen the new key, and looks for it.
+    assert_eq!(who(&b, &second), (200, json!("user:default/guest")));
+    assert_eq!(published_kids(&b), rotated);
+
+    // Once no token of the old key can be unexpired, it is retired: its
+    // file goes, and its tokens are refused even before their `exp`.
+    a.auth.maintain_keys(later + 600 + 31).unwrap();
+    assert_eq!(published_kids(&a), vec![rotated[0].clone()]);
+    let files = std::fs::read_dir(keys.path()).unwrap().count();
+    assert_eq!(files, 1);
+    let (status, _) = who(&a, &first);
+    assert_eq!(status, 401);
+    assert_eq!(who(&a, &second), (200, json!("user:default/guest")));
+    b.auth.maintain_keys(now()).unwrap();
+    assert_eq!(published_kids(&b), vec![rotated[0].clone()]);
+    assert_eq!(who(&b, &first).0, 401);
+}
+
+fn kid_of(token: &str) -> String {
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}

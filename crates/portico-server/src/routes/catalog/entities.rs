@@ -203,8 +203,15 @@ pub async fn by_uid(
 #[delete("/entities/by-uid/{uid}")]
 pub async fn delete_by_uid(
     state: web::Data<AppState>,
+    caller: crate::auth::Caller,
     uid: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let entity = state
+        .catalog
+        .index()
+        .get_by_uid(&uid)
+        .ok_or_else(|| ApiError::not_found(format!("No entity with uid {uid}")))?;
+    crate::access::may_delete_entity(&state.auth, &caller.0, &entity.value())?;
     let catalog = state.catalog.clone();
     web::block(move || catalog.delete_entity_by_uid(&uid)).await??;
     Ok(HttpResponse::NoContent().finish())

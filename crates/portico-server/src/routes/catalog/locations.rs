@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use portico_auth::Permission;
 use portico_catalog::{AddMode, Catalog};
 use portico_model::EntityRef;
 use portico_query::EntityJson;
@@ -8,6 +9,7 @@ use portico_store::LocationRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::AppState;
@@ -29,8 +31,12 @@ pub struct LocationInput {
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Caller,
     body: web::Json<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .auth
+        .check(&caller.0, Permission::LocationCreate, None)?;
     let params = Params::parse(req.query_string())?;
     let mode = if params.flag("dryRun")? {
         AddMode::DryRun
@@ -86,10 +92,16 @@ pub async fn get(
 #[delete("/locations/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
-    web::block(move || catalog.delete_location(&id)).await??;
+    let auth = state.auth.clone();
+    web::block(move || {
+        crate::access::may_unregister(&auth, &caller.0, &catalog, &id)?;
+        catalog.delete_location(&id).map_err(ApiError::from)
+    })
+    .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,10 +1,12 @@
 use actix_web::{get, post, web, HttpResponse};
+use portico_auth::Permission;
 use portico_catalog::{validate_entity as validate, Catalog};
 use portico_model::{EntityRef, RefDefaults};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::locations::location_json;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -18,8 +20,12 @@ pub struct RefreshInput {
 #[post("/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    caller: Caller,
     body: web::Json<RefreshInput>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .auth
+        .check(&caller.0, Permission::EntityRefresh, None)?;
     let parsed = EntityRef::parse(&body.entity_ref, RefDefaults::default())
         .map_err(|e| ApiError::input(format!("entityRef: {e}")))?;
     let catalog = state.catalog.clone();
@@ -70,8 +76,14 @@ fn file_type() -> String {
 #[post("/analyze-location")]
 pub async fn analyze_location(
     state: web::Data<AppState>,
+    caller: Caller,
     body: web::Json<AnalyzeInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // Analysing reads a remote repository on the caller's behalf: it is
+    // the first step of registering one.
+    state
+        .auth
+        .check(&caller.0, Permission::LocationCreate, None)?;
     let catalog = state.catalog.clone();
     let body = body.into_inner();
     let result = web::block(move || {

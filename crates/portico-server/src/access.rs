@@ -1,0 +1,120 @@
+//! What a caller may do to a particular thing: the owners that unregistering
+//! a location or deleting an entity needs, looked up in the catalog and put
+//! to `portico_auth::Policy`. The API and the UI ask the same questions here.
+
+use portico_auth::{Permission, Principal};
+use portico_catalog::Catalog;
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::ApiError;
+
+/// Who owns `entity`: the target of its `ownedBy` relation (the catalog
+/// has resolved `spec.owner` to a full ref). A Group or User without one
+/// is its own: its members are the ones who answer for it.
+pub fn entity_owner(entity: &Value) -> Option<String> {
+    let owned_by = entity
+        .get("relations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("type").and_then(Value::as_str) == Some("ownedBy"))
+        .and_then(|r| r.get("targetRef").and_then(Value::as_str));
+    if let Some(owner) = owned_by {
+        return Some(owner.to_lowercase());
+    }
+    let kind = entity.get("kind").and_then(Value::as_str)?.to_lowercase();
+    if kind != "group" && kind != "user" {
+        return None;
+    }
+    let namespace = entity
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let name = entity.pointer("/metadata/name").and_then(Value::as_str)?;
+    Some(format!("{kind}:{namespace}/{name}").to_lowercase())
+}
+
+fn is_location(entity: &Value) -> bool {
+    entity
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.eq_ignore_ascii_case("location"))
+}
+
+/// Whether `principal` may delete `entity` (its owner, or an admin).
+pub fn may_delete_entity(
+    auth: &Auth,
+    principal: &Principal,
+    entity: &Value,
+) -> Result<(), ApiError> {
+    auth.check(
+        principal,
+        Permission::EntityDelete,
+        entity_owner(entity).as_deref(),
+    )
+}
+
+/// Whether `principal` may unregister location `id`: it removes every
+/// entity the location registered, so the caller must own each of them
+/// (or be an admin). A location that registered nothing anyone owns
+/// (nothing at all, or only Location entities) may be removed by whoever
+/// may register one.
+pub fn may_unregister(
+    auth: &Auth,
+    principal: &Principal,
+    catalog: &Catalog,
+    id: &str,
+) -> Result<(), ApiError> {
+    let entities = catalog.entities_of_location(id)?;
+    let mut owners: Vec<Option<String>> = entities
+        .iter()
+        .map(|e| e.value())
+        .filter(|e| !is_location(e))
+        .map(|e| entity_owner(&e))
+        .collect();
+    owners.sort();
+    owners.dedup();
+    if owners.is_empty() {
+        // Deleting an empty registration takes nothing from anyone; the
+        // service-token permission is still the one for deleting.
+        return match principal {
+            Principal::Service { .. } => auth.check(principal, Permission::LocationDelete, None),
+            _ => auth.check(principal, Permission::LocationCreate, None),
+        };
+    }
+    for owner in &owners {
+        auth.check(principal, Permission::LocationDelete, owner.as_deref())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::entity_owner;
+
+    #[test]
+    fn the_owner_is_the_owned_by_relation_or_a_group_itself() {
+        let component = json!({
+            "kind": "Component",
+            "metadata": { "name": "a" },
+            "spec": { "owner": "team-a" },
+            "relations": [
+                { "type": "dependsOn", "targetRef": "resource:default/db" },
+                { "type": "ownedBy", "targetRef": "group:default/Team-A" },
+            ],
+        });
+        assert_eq!(
+            entity_owner(&component).as_deref(),
+            Some("group:default/team-a")
+        );
+        let group = json!({ "kind": "Group", "metadata": { "name": "b", "namespace": "org" } });
+        assert_eq!(entity_owner(&group).as_deref(), Some("group:org/b"));
+        let user = json!({ "kind": "User", "metadata": { "name": "jo" } });
+        assert_eq!(entity_owner(&user).as_deref(), Some("user:default/jo"));
+        let location = json!({ "kind": "Location", "metadata": { "name": "l" } });
+        assert_eq!(entity_owner(&location), None);
+    }
+}
