@@ -68,6 +68,29 @@ impl KeyStore {
     /// missing) and generates the first key, created at `now`, when there is none.
     pub fn open(dir: &Path, now: i64) -> Result<KeyStore, AuthError> {
         create_dir(dir)?;
+        let mut store = KeyStore::load(dir)?;
+        if store.keys.is_empty() {
+            store.rotate(now)?;
+        }
+        Ok(store)
+    }
+
+    /// Reads the keys in `dir` again, making none: a directory that is
+    /// empty or gone (a shared volume not mounted) is an error rather than
+    /// a reason to replace every key.
+    pub fn reload(dir: &Path) -> Result<KeyStore, AuthError> {
+        let store = KeyStore::load(dir)?;
+        if store.keys.is_empty() {
+            return Err(AuthError::InvalidConfig(format!(
+                "{}: no signing keys",
+                dir.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Every key in `dir`, maybe none.
+    fn load(dir: &Path) -> Result<KeyStore, AuthError> {
         let io = |source| AuthError::KeyStoreIo {
             path: dir.to_owned(),
             source,
@@ -112,9 +135,6 @@ impl KeyStore {
             keys,
         };
         store.sort();
-        if store.keys.is_empty() {
-            store.rotate(now)?;
-        }
         Ok(store)
     }
 
@@ -317,7 +337,7 @@ fn valid_kid(kid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-fn created_from_kid(kid: &str) -> Option<i64> {
+pub(crate) fn created_from_kid(kid: &str) -> Option<i64> {
     let (created, rest) = kid.split_once('-')?;
     if created.is_empty() || rest.is_empty() || !created.bytes().all(|b| b.is_ascii_digit()) {
         return None;

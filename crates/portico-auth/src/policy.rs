@@ -230,6 +230,17 @@ impl Policy {
         }
     }
 
+    /// Whether `identity` is a member of the admin group.
+    pub fn is_admin(&self, identity: &Identity) -> bool {
+        self.admin_group.as_deref().is_some_and(|g| {
+            let admin = normalize_ref(g, "group");
+            identity
+                .ownership_entity_refs
+                .iter()
+                .any(|own| own.eq_ignore_ascii_case(&admin))
+        })
+    }
+
     fn forbidden(&self, action: &str, needs: &str, identity: &Identity) -> Denied {
         const SHOWN: usize = 10;
         let groups: Vec<&str> = identity

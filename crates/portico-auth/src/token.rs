@@ -115,6 +115,16 @@ impl Tokens {
             .map_err(|e| AuthError::Signing(format!("with key `{}`: {e}", key.kid)))
     }
 
+    /// Whether `token` names a key made after the current one: a key another
+    /// replica sharing the key directory may have made since this one read it.
+    pub fn names_newer_key(&self, token: &str) -> bool {
+        jwt::parse_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .and_then(|kid| crate::keys::created_from_kid(&kid))
+            .is_some_and(|created| created > self.keys.current_created())
+    }
+
     /// Verifies a Portico token at time `now` and returns its identity.
     ///
     /// In order: the header's `alg` must be exactly `EdDSA`; its `kid` one of our keys; the

@@ -14,8 +14,8 @@ use crate::changeset::Changeset;
 use crate::commit::{commit_read, new_uid, retire, to_json, OrphanStrategy, StoredProblem};
 use crate::error::CatalogError;
 use crate::read::{
-    read_location, read_location_if_changed, GitTarget, LocationSpec, ProcessedEntity, ReadOptions,
-    Severity,
+    read_location, read_location_if_changed, GitTarget, LocationRead, LocationSpec, Problem,
+    ProcessedEntity, ReadOptions, Severity,
 };
 use crate::schedule::{millis, RefreshPolicy};
 
@@ -28,6 +28,10 @@ pub struct CatalogConfig {
     /// is deleted whatever `orphan_strategy` says, as a provider's set of
     /// entities is complete by definition.
     pub provider_locations: Vec<LocationSpec>,
+    /// The only locations whose Group and User entities are taken, when
+    /// set: memberships decide what a signed-in user may do, so they must
+    /// not come from a file anyone could register. `None`: any location.
+    pub org_locations: Option<Vec<LocationSpec>>,
 }
 
 /// How `add_location` treats a read with problems.
@@ -240,7 +244,8 @@ impl Catalog {
                 AddMode::DryRun => {}
             }
         }
-        let read = read_location(&spec, &self.config.read)?;
+        let mut read = read_location(&spec, &self.config.read)?;
+        self.confine_org(&spec, &mut read);
         if mode != AddMode::Lenient && read.has_errors() {
             let mut errors: Vec<_> = read
                 .problems
@@ -354,7 +359,7 @@ impl Catalog {
         // Reading (maybe fetching) happens outside the write lock: refreshes
         // of different locations proceed in parallel, commits one at a time.
         let last_hash = location.content_hash.as_deref();
-        let read = match read_location_if_changed(&spec, &self.config.read, last_hash) {
+        let mut read = match read_location_if_changed(&spec, &self.config.read, last_hash) {
             Ok(Some(read)) => read,
             Ok(None) => return Ok(RefreshOutcome::Unchanged),
             Err(e) => {
@@ -380,6 +385,7 @@ impl Catalog {
                 return Ok(RefreshOutcome::Failed(message));
             }
         };
+        self.confine_org(&spec, &mut read);
         let _writer = lock(&self.write_lock);
         let strategy = self.strategy_for(&spec);
         let outcome = self
@@ -389,6 +395,30 @@ impl Catalog {
         drop(_writer);
         self.sync()?;
         Ok(RefreshOutcome::Committed(outcome.changed))
+    }
+
+    /// Fails the Group and User entities of a location that may not define
+    /// the organisation (see [`CatalogConfig::org_locations`]): they are
+    /// not stored, nor are the memberships they declare.
+    fn confine_org(&self, spec: &LocationSpec, read: &mut LocationRead) {
+        let Some(allowed) = &self.config.org_locations else {
+            return;
+        };
+        if allowed.contains(spec) {
+            return;
+        }
+        for pe in &mut read.entities {
+            let kind = pe.entity_ref.split(':').next().unwrap_or_default();
+            if kind == "group" || kind == "user" {
+                pe.problems.push(
+                    Problem::error(format!(
+                        "{} cannot be registered here: Group and User entities come only from locations in the configuration (catalog.locations and providers), as they decide who may do what; set catalog.allowOrgFromRegisteredLocations to allow it",
+                        pe.entity_ref
+                    ))
+                    .at(&pe.file, Some(pe.line)),
+                );
+            }
+        }
     }
 
     fn strategy_for(&self, spec: &LocationSpec) -> OrphanStrategy {

@@ -57,9 +57,10 @@ pub fn may_delete_entity(
 
 /// Whether `principal` may unregister location `id`: it removes every
 /// entity the location registered, so the caller must own each of them
-/// (or be an admin). A location that registered nothing anyone owns
-/// (nothing at all, or only Location entities) may be removed by whoever
-/// may register one.
+/// (or be an admin). A location with no owned entity in the catalog
+/// (nothing read yet, every entity failed, only Location entities, or
+/// not yet seen by this replica) is an admin's to remove: nobody can be
+/// shown to own it.
 pub fn may_unregister(
     auth: &Auth,
     principal: &Principal,
@@ -76,17 +77,48 @@ pub fn may_unregister(
     owners.sort();
     owners.dedup();
     if owners.is_empty() {
-        // Deleting an empty registration takes nothing from anyone; the
-        // service-token permission is still the one for deleting.
-        return match principal {
-            Principal::Service { .. } => auth.check(principal, Permission::LocationDelete, None),
-            _ => auth.check(principal, Permission::LocationCreate, None),
-        };
+        return auth.check(principal, Permission::LocationDelete, None);
     }
     for owner in &owners {
         auth.check(principal, Permission::LocationDelete, owner.as_deref())?;
     }
     Ok(())
+}
+
+/// Whether `principal` may cancel or retry task `id` (`action` says which,
+/// for the message): whoever started it, or an admin. Retrying runs the
+/// task again as the one who started it, so nobody else may.
+pub fn may_control_task(
+    auth: &Auth,
+    principal: &Principal,
+    scaffolder: &crate::scaffolder::Scaffolder,
+    id: &str,
+    action: &str,
+) -> Result<(), ApiError> {
+    auth.check(principal, Permission::TemplateRun, None)?;
+    let task = scaffolder
+        .store()
+        .read(|tx| tx.task(id))?
+        .ok_or_else(|| ApiError::not_found(format!("Task {id} does not exist")))?;
+    let starter = &task.created_by;
+    let me = crate::auth::Caller(principal.clone()).actor();
+    if me.eq_ignore_ascii_case(starter) {
+        return Ok(());
+    }
+    if let Principal::User(identity) = principal {
+        if auth.policy().is_admin(identity) {
+            return Ok(());
+        }
+    }
+    let admin = auth
+        .policy()
+        .admin_group
+        .as_deref()
+        .map(|g| format!(" or membership of {g}"))
+        .unwrap_or_default();
+    Err(ApiError::not_allowed(format!(
+        "{action} task {id} needs being the one who started it ({starter}){admin}; you are {me}"
+    )))
 }
 
 #[cfg(test)]

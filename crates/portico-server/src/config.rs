@@ -139,11 +139,15 @@ impl Default for AuthSection {
     }
 }
 
+/// Without `auth.providers` only `guest` is on; a `providers` section
+/// turns on exactly the providers it lists.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthProviders {
     /// `guest: {}` signs anyone in as `user:default/guest`.
+    #[serde(default)]
     pub guest: Option<GuestProviderConfig>,
+    #[serde(default)]
     pub oidc: Option<OidcProviderConfig>,
 }
 
@@ -224,6 +228,10 @@ pub struct CatalogSection {
     pub allowed_hosts: Vec<String>,
     /// Whether `git` locations may name repositories on this machine.
     pub allow_local_repositories: bool,
+    /// Whether locations registered through the API (or by templates) may
+    /// define Group and User entities. Off: the organisation, which decides
+    /// who may do what, comes only from configured locations and providers.
+    pub allow_org_from_registered_locations: bool,
     /// Seconds a clone or fetch may take.
     pub git_fetch_timeout: u64,
     /// Largest pack a fetch may receive, in bytes.
@@ -421,6 +429,7 @@ impl Default for CatalogSection {
             webhook_secret: None,
             allowed_hosts: Vec::new(),
             allow_local_repositories: false,
+            allow_org_from_registered_locations: false,
             git_fetch_timeout: 120,
             git_max_fetch_bytes: 1 << 30,
             git_credentials: Vec::new(),

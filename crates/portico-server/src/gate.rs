@@ -44,7 +44,11 @@ pub fn refusal(req: &ServiceRequest) -> Option<HttpResponse> {
     if is_open(path) {
         return None;
     }
-    let state = req.app_data::<web::Data<AppState>>()?;
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        // Never so in a server this crate builds; refuse rather than let
+        // every request through unchecked.
+        return Some(ApiError::internal("the server has no state").error_response());
+    };
     let principal = match state.auth.principal(req.request()) {
         Ok(principal) => principal,
         Err(bad) => return Some(answer(req, bad)),

@@ -175,6 +175,18 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
         .iter()
         .filter_map(|p| portico_catalog::normalize_spec("git", &p.target(), &read).ok())
         .collect::<Vec<LocationSpec>>();
+    // Locations from the configuration (and providers) define the
+    // organisation; registered ones may not, unless allowed.
+    let org_locations = (!section.allow_org_from_registered_locations).then(|| {
+        section
+            .locations
+            .iter()
+            .filter_map(|l| {
+                portico_catalog::normalize_spec(&l.location_type, &l.target, &read).ok()
+            })
+            .chain(provider_locations.iter().cloned())
+            .collect::<Vec<LocationSpec>>()
+    });
     let catalog_config = CatalogConfig {
         orphan_strategy: section.orphan_strategy,
         read,
@@ -185,6 +197,7 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
             ..RefreshPolicy::default()
         },
         provider_locations,
+        org_locations,
     };
     let catalog = Arc::new(Catalog::open(store, catalog_config)?);
     let providers = section.providers.git.iter().map(|p| LocationConfig {
@@ -339,7 +352,7 @@ impl Background {
     pub fn maintain_keys(&mut self, auth: Arc<auth::Auth>) {
         self.handles.extend(every(
             "portico-keys",
-            Duration::from_secs(60),
+            Duration::from_secs(auth::KEY_LOOP_SECONDS.unsigned_abs()),
             self.stop.clone(),
             move || {
                 if let Err(e) = auth.maintain_keys(auth::now_secs()) {

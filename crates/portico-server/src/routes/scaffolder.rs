@@ -59,6 +59,20 @@ async fn on_task<T: Send + 'static>(
         .ok_or_else(|| ApiError::not_found(format!("Task {id} does not exist")))
 }
 
+/// Whether the caller may cancel or retry task `id`: its starter or an admin.
+pub(crate) async fn may_control(
+    state: &AppState,
+    caller: Caller,
+    id: &str,
+    action: &'static str,
+) -> Result<(), ApiError> {
+    let scaffolder = scaffolder(state)?.clone();
+    let auth = state.auth.clone();
+    let id = id.to_owned();
+    web::block(move || crate::access::may_control_task(&auth, &caller.0, &scaffolder, &id, action))
+        .await?
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateTask {
@@ -240,8 +254,9 @@ async fn cancel_task(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
-    let row = on_task(&state, id.into_inner(), |s, id| s.cancel(id)).await?;
+    let id = id.into_inner();
+    may_control(&state, caller, &id, "cancelling").await?;
+    let row = on_task(&state, id, |s, id| s.cancel(id)).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": row.status })))
 }
 
@@ -251,9 +266,9 @@ async fn retry_task(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
-    let scaffolder = scaffolder(&state)?.clone();
     let id = id.into_inner();
+    may_control(&state, caller, &id, "retrying").await?;
+    let scaffolder = scaffolder(&state)?.clone();
     let lookup = id.clone();
     let waker = scaffolder.clone();
     let retried =

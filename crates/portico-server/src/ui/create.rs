@@ -437,9 +437,9 @@ async fn cancel(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
-    state.auth.check(&caller.0, Permission::TemplateRun, None)?;
-    let scaffolder = scaffolder(&state)?.clone();
     let id = id.into_inner();
+    crate::routes::scaffolder::may_control(&state, caller, &id, "cancelling").await?;
+    let scaffolder = scaffolder(&state)?.clone();
     let lookup = id.clone();
     let cancelled = web::block(move || scaffolder.cancel(&lookup))
         .await??

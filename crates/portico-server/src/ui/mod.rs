@@ -58,9 +58,16 @@ struct NextPage {
 /// Where to go after signing in: a path of this site only (`//host` and
 /// anything with a scheme would send the user elsewhere).
 fn local_path(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/catalog")
-        .to_owned()
+    next.filter(|n| {
+        // Browsers drop tabs and newlines from URLs (`/\t/evil` is
+        // `//evil`) and read `\` as `/`: only plain printable characters.
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic())
+            && !n.contains('\\')
+    })
+    .unwrap_or("/catalog")
+    .to_owned()
 }
 
 #[get("/sign-in")]

@@ -26,10 +26,21 @@ pub struct TestApp {
     /// member of `group:default/admins` (the admin group of every app made
     /// without its own identity settings).
     pub operator: String,
-    /// Every write sent: method, path, the actor the audit log must name
-    /// (`None` where the test's own headers make it unknowable here).
-    writes: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+    /// Every write sent, for the audit check.
+    writes: std::sync::Mutex<Vec<Write>>,
     _db: TestDb,
+}
+
+/// A write a test sent, as the audit log must have it.
+struct Write {
+    method: String,
+    /// The path without the query.
+    target: String,
+    /// `None` where the test's own headers make it unknowable here
+    /// (service tokens, sign-ins, tokens that are no one's).
+    actor: Option<String>,
+    /// `allowed`, `denied` or `failed`, from the status it got.
+    result: &'static str,
 }
 
 /// Whose credentials a request carries when its headers name none.
@@ -322,6 +333,18 @@ impl TestApp {
         self.send("DELETE", path, None, headers, Caller::Given)
     }
 
+    /// A Portico token for `user` with these groups, signed by the
+    /// server's own keys (what a sign-in would give such a user).
+    pub fn token(&self, user: &str, groups: &[&str]) -> String {
+        let mut ent = vec![user.to_owned()];
+        ent.extend(groups.iter().map(|g| (*g).to_owned()));
+        let identity = portico_auth::Identity {
+            user_entity_ref: user.to_owned(),
+            ownership_entity_refs: ent,
+        };
+        self.auth.issue(&identity).expect("token").0
+    }
+
     /// Sends a request; `caller` says whose credentials go with it when
     /// `headers` have none. Writes are remembered, for the audit check
     /// when the app is dropped.
@@ -363,10 +386,17 @@ impl TestApp {
             } else {
                 expected_actor(&all)
             };
-            self.writes
-                .lock()
-                .expect("writes")
-                .push((method.to_owned(), target, actor));
+            let result = match reply.status {
+                200..=399 => "allowed",
+                401 | 403 => "denied",
+                _ => "failed",
+            };
+            self.writes.lock().expect("writes").push(Write {
+                method: method.to_owned(),
+                target,
+                actor,
+                result,
+            });
         }
         reply
     }
@@ -418,12 +448,19 @@ impl TestApp {
         let writes = self.writes.lock().expect("writes");
         // Writes whose actor is known claim their rows first, so a write
         // whose actor is not known cannot take another's row.
-        let mut ordered: Vec<&(String, String, Option<String>)> = writes.iter().collect();
-        ordered.sort_by_key(|(_, _, actor)| actor.is_none());
-        for (method, target, actor) in ordered {
+        let mut ordered: Vec<&Write> = writes.iter().collect();
+        ordered.sort_by_key(|w| w.actor.is_none());
+        for Write {
+            method,
+            target,
+            actor,
+            result,
+        } in ordered
+        {
             let found = unmatched.iter().position(|row| {
                 row.action.starts_with(&format!("{method} "))
                     && &row.target == target
+                    && row.result == *result
                     && actor.as_ref().is_none_or(|a| &row.actor == a)
             });
             match found {
@@ -431,10 +468,10 @@ impl TestApp {
                     unmatched.remove(i);
                 }
                 None => panic!(
-                    "{method} {target} by {} is not in the audit log; it has {:?}",
+                    "{method} {target} by {}, {result}, is not in the audit log; it has {:?}",
                     actor.as_deref().unwrap_or("?"),
                     rows.iter()
-                        .map(|r| format!("{} {} {}", r.actor, r.action, r.target))
+                        .map(|r| format!("{} {} {} {}", r.actor, r.action, r.target, r.result))
                         .collect::<Vec<_>>()
                 ),
             }

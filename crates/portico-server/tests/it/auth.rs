@@ -49,21 +49,64 @@ impl Idp {
     fn new() -> Idp {
         let dir = tempfile::tempdir().unwrap();
         let keys = portico_auth::KeyStore::open(&dir.path().join("keys"), 1).unwrap();
-        let kid = keys.current_kid().to_owned();
         let jwks_file = dir.path().join("jwks.json");
-        std::fs::write(&jwks_file, keys.jwks().to_string()).unwrap();
-        let pem =
-            std::fs::read_to_string(dir.path().join("keys").join(format!("{kid}.pem"))).unwrap();
+        let (kid, key) = Idp::publish(&keys, dir.path(), &jwks_file);
+        Idp {
+            jwks_file,
+            kid,
+            key,
+            _dir: dir,
+        }
+    }
+
+    /// Writes the JWKS of `keys`; the current key's id and signing key.
+    fn publish(
+        keys: &portico_auth::KeyStore,
+        dir: &std::path::Path,
+        jwks_file: &std::path::Path,
+    ) -> (String, EncodingKey) {
+        let kid = keys.current_kid().to_owned();
+        std::fs::write(jwks_file, keys.jwks().to_string()).unwrap();
+        let pem = std::fs::read_to_string(dir.join("keys").join(format!("{kid}.pem"))).unwrap();
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = base64::engine::general_purpose::STANDARD
             .decode(body)
             .unwrap();
-        Idp {
-            jwks_file,
-            kid,
-            key: EncodingKey::from_ed_der(&der),
-            _dir: dir,
-        }
+        (kid, EncodingKey::from_ed_der(&der))
+    }
+
+    /// The provider rotates its keys: a new one signs, both are published.
+    fn rotate(&mut self) {
+        let dir = self._dir.path().to_owned();
+        let mut keys = portico_auth::KeyStore::open(&dir.join("keys"), 1).unwrap();
+        keys.rotate(2).unwrap();
+        (self.kid, self.key) = Idp::publish(&keys, &dir, &self.jwks_file);
+    }
+
+    /// Serves the JWKS file over HTTP, as it is at each request; its URL
+    /// and the count of requests served.
+    fn serve(&self) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read as _, Write as _};
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = served.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let file = self.jwks_file.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let body = std::fs::read_to_string(&file).unwrap_or_default();
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, served)
     }
 
     fn id_token(&self, claims: &Value) -> String {
@@ -343,7 +386,8 @@ fn keys_rotate_across_replicas_sharing_a_key_directory() {
 
     // Once no token of the old key can be unexpired, it is retired: its
     // file goes, and its tokens are refused even before their `exp`.
-    a.auth.maintain_keys(later + 600 + 31).unwrap();
+    // (token ttl + verification leeway + the key loop's period)
+    a.auth.maintain_keys(later + 600 + 31 + 60).unwrap();
     assert_eq!(published_kids(&a), vec![rotated[0].clone()]);
     let files = std::fs::read_dir(keys.path()).unwrap().count();
     assert_eq!(files, 1);
@@ -363,4 +407,51 @@ fn kid_of(token: &str) -> String {
     )
     .unwrap();
     header["kid"].as_str().unwrap().to_owned()
+}
+
+/// The identity provider rotates its keys: an ID token signed with the new
+/// key sends Portico to fetch the JWKS again, and the sign-in works.
+#[test]
+fn a_new_identity_provider_key_is_fetched_when_a_token_names_it() {
+    let mut idp = Idp::new();
+    let (url, served) = idp.serve();
+    let fetches = || served.load(std::sync::atomic::Ordering::SeqCst);
+    let mut section = AuthSection::default();
+    section.providers.oidc = Some(OidcProviderConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        jwks_file: None,
+        jwks_url: Some(url),
+        algorithms: None,
+        allow_unknown_users: false,
+    });
+    let app = TestApp::spawn_auth(TestDb::sqlite(), section);
+    let org = app.write("org.yaml", ORG);
+    assert_eq!(app.register(&org).status, 201);
+    let sign_in = |token: &str| {
+        app.post_with_headers(
+            "/api/auth/oidc/refresh",
+            b"",
+            &[("Authorization", &bearer(token))],
+        )
+    };
+    let reply = sign_in(&idp.id_token(&claims("jane@example.com")));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(fetches(), 1, "read once, at start");
+
+    idp.rotate();
+    let reply = sign_in(&idp.id_token(&claims("jane@example.com")));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.body["backstageIdentity"]["identity"]["userEntityRef"],
+        "user:default/jane"
+    );
+
+    // A key the provider never published is refused, and asks for no
+    // second fetch within the minute.
+    let stranger = Idp::new();
+    let reply = sign_in(&stranger.id_token(&claims("jane@example.com")));
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert!(reply.text.contains("unknown key id"), "{}", reply.text);
+    assert_eq!(fetches(), 2, "once at start, once for the rotated key");
 }

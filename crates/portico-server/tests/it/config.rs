@@ -160,3 +160,37 @@ fn git_credentials_take_a_token_or_an_environment_variable_and_never_print_it() 
         .to_string();
     assert!(err.contains("gitCredentials"), "{err}");
 }
+
+/// The guest provider is there to try Portico out: a configuration that
+/// lists its providers gets exactly those, so leaving `guest` out turns it
+/// off (as the docs say to do in production).
+#[test]
+fn listing_sign_in_providers_leaves_out_the_guest() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portico.yaml");
+    std::fs::write(&file, "auth:\n  allowAnonymousRead: false\n").unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    assert!(config.auth.providers.guest.is_some(), "no providers: guest");
+    assert!(!config.auth.allow_anonymous_read);
+    std::fs::write(
+        &file,
+        "auth:\n  providers:\n    oidc: { issuer: https://idp, audience: portico, jwksFile: ./jwks.json }\n",
+    )
+    .unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    assert!(
+        config.auth.providers.guest.is_none(),
+        "listed without guest"
+    );
+    assert!(config.auth.providers.oidc.is_some());
+    std::fs::write(&file, "auth:\n  providers:\n    guest: {}\n").unwrap();
+    assert!(Config::load(Some(&file))
+        .unwrap()
+        .auth
+        .providers
+        .guest
+        .is_some());
+    std::fs::write(&file, "auth:\n  providers:\n    github: {}\n").unwrap();
+    let err = Config::load(Some(&file)).unwrap_err().to_string();
+    assert!(err.contains("github"), "{err}");
+}

@@ -502,3 +502,109 @@ fn the_ui_offers_only_what_the_viewer_may_do() {
         assert!(!has_playlist(&app));
     }
 }
+
+/// Memberships decide what a user may do, so a registered file must not
+/// be able to make anyone a member of anything: with the organisation
+/// confined to configured locations, Groups and Users in a registered
+/// location are refused, at registration and at every later read.
+#[test]
+fn a_registered_location_cannot_make_anyone_a_member_of_anything() {
+    for db in TestDb::all() {
+        let config = portico_catalog::CatalogConfig {
+            org_locations: Some(Vec::new()),
+            ..portico_catalog::CatalogConfig::default()
+        };
+        let app = TestApp::spawn_full(db, config, None);
+        let sneaky = app.write(
+            "sneaky.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: sneaky }\nspec: { type: team, parent: admins, children: [], members: [bob] }\n",
+        );
+        let before = app.snapshot();
+        let reply = app.register(&sneaky);
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        assert!(
+            reply
+                .text
+                .contains("group:default/sneaky cannot be registered here")
+                && reply
+                    .text
+                    .contains("catalog.allowOrgFromRegisteredLocations"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(app.snapshot(), before);
+
+        // A file that registered fine and later grows a User: the User is
+        // not taken, and the location says why.
+        let services = register_services(&app);
+        app.write(
+            "services.yaml",
+            &format!("{SERVICES}---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {{ name: bob }}\nspec: {{ memberOf: [admins] }}\n"),
+        );
+        let reply = app.post(
+            "/api/catalog/refresh",
+            &json!({ "entityRef": "component:default/playlist-service" }),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(
+            app.get("/api/catalog/entities/by-name/user/default/bob")
+                .status,
+            404
+        );
+        assert!(has_playlist(&app));
+        let failed = app.get("/api/catalog/entities/unprocessed/failed").text;
+        assert!(
+            failed.contains("user:default/bob cannot be registered here")
+                || app
+                    .get(&format!("/api/catalog/locations/{services}"))
+                    .text
+                    .contains("user:default/bob cannot be registered here"),
+            "{failed}"
+        );
+    }
+}
+
+/// A location with nothing anyone owns in the catalog (here: every entity
+/// in it failed) cannot be shown to be anyone's: only an admin removes it.
+#[test]
+fn a_location_nobody_can_be_shown_to_own_is_an_admins_to_remove() {
+    for app in apps(true) {
+        seed(&app);
+        let file = app.write(
+            "broken.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: broken }\nspec: { type: service, lifecycle: production, owner: team-a }\n",
+        );
+        let reply = app.register(&file);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let id = reply.body["location"]["id"].as_str().unwrap().to_owned();
+        // The file is emptied: the location now registers nothing.
+        app.write("broken.yaml", "# nothing here any more\n");
+        let refresh = app.post(
+            "/api/catalog/refresh",
+            &json!({ "entityRef": "component:default/broken" }),
+        );
+        assert_eq!(refresh.status, 200, "{}", refresh.text);
+        assert_eq!(
+            app.get("/api/catalog/entities/by-name/component/default/broken")
+                .status,
+            404
+        );
+        let path = format!("/api/catalog/locations/{id}");
+        let reply = app.delete_with(
+            &path,
+            &[("Authorization", &as_user(&app, "user:default/jane"))],
+        );
+        assert_eq!(reply.status, 403, "{}", reply.text);
+        assert!(
+            message(&reply).contains("group:default/admins"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(app.get(&path).status, 200);
+        let reply = app.delete_with(
+            &path,
+            &[("Authorization", &as_user(&app, "user:default/root"))],
+        );
+        assert_eq!(reply.status, 204, "{}", reply.text);
+    }
+}

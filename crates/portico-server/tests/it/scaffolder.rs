@@ -263,6 +263,33 @@ fn cancelling_a_running_task_stops_it() {
             assert!(started.elapsed() < Duration::from_secs(10), "{events}");
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Only whoever started it (or an admin) may stop it.
+        let bob = format!(
+            "Bearer {}",
+            app.token("user:default/bob", &["group:default/team-a"])
+        );
+        let r = app.post_with_headers(
+            &format!("/api/scaffolder/v2/tasks/{id}/cancel"),
+            b"{}",
+            &[("Authorization", &bob)],
+        );
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert!(
+            r.text
+                .contains("needs being the one who started it (user:default/operator)"),
+            "{}",
+            r.text
+        );
+        let r = app.post_form_with(
+            &format!("/create/tasks/{id}/cancel"),
+            &[],
+            &[("Authorization", &bob)],
+        );
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(
+            app.get(&format!("/api/scaffolder/v2/tasks/{id}")).body["status"],
+            "processing"
+        );
         let r = app.post(&format!("/api/scaffolder/v2/tasks/{id}/cancel"), &json!({}));
         assert_eq!(r.status, 200, "{}", r.text);
         let task = wait_status(&app, &id, "cancelled");
@@ -274,7 +301,13 @@ fn cancelling_a_running_task_stops_it() {
         assert!(!app.dir.path().join("repos/slow.git").exists(), "{task}");
         let events = stream(&app, &id);
         assert_eq!(events.last().unwrap().1["body"]["status"], "cancelled");
-        // Cancelled tasks can be retried.
+        // Cancelled tasks can be retried, by the one who started them.
+        let r = app.post_with_headers(
+            &format!("/api/scaffolder/v2/tasks/{id}/retry"),
+            b"{}",
+            &[("Authorization", &bob)],
+        );
+        assert_eq!(r.status, 403, "{}", r.text);
         let r = app.post(&format!("/api/scaffolder/v2/tasks/{id}/retry"), &json!({}));
         assert_eq!(r.status, 201, "{}", r.text);
     }

@@ -598,6 +598,8 @@ fn signing_in_sets_the_cookie_and_the_header_says_who_you_are() {
             "//evil.example.com/x",
             "https://evil.example.com",
             "/\\evil",
+            "/\t/evil.example.com",
+            "/ /evil.example.com",
         ] {
             let reply = app.post_form("/sign-in/guest", &[("next", evil)]);
             assert_eq!(reply.location.as_deref(), Some("/catalog"), "{evil}");

@@ -4,19 +4,21 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use portico_auth::{
-    AuthError, Identity, KeyStore, OidcVerifier, Permission, Policy, Principal, ServiceTokens,
-    Tokens, UnknownUsers,
+    AuthError, Identity, KeyStore, Permission, Policy, Principal, ServiceTokens, Tokens,
 };
 use portico_catalog::Catalog;
 use serde_json::Value;
 
 use crate::config::{AuthSection, ConfigError};
+use oidc::OidcProvider;
+
+mod oidc;
 use crate::{ApiError, AppState};
 
 /// The cookie the web UI carries the Portico token in.
@@ -35,11 +37,20 @@ pub struct Auth {
     /// When an unknown key id last sent this replica to read the key
     /// directory (Unix seconds).
     reloaded: AtomicI64,
+    /// Held from reading the key directory to replacing the keys, so an
+    /// older read never replaces a newer one.
+    key_swap: Mutex<()>,
+    /// The directory of keys made for this process only (tests, bench),
+    /// removed when the server goes.
+    _ephemeral: Option<tempfile::TempDir>,
     guest: bool,
-    oidc: Option<(OidcVerifier, UnknownUsers)>,
+    oidc: Option<OidcProvider>,
     services: ServiceTokens,
     policy: Policy,
 }
+
+/// How often `Background::maintain_keys` runs, in seconds.
+pub const KEY_LOOP_SECONDS: i64 = 60;
 
 /// Seconds between reads of the key directory prompted by unknown key ids.
 const RELOAD_AT_MOST_EVERY: i64 = 5;
@@ -81,49 +92,12 @@ impl Auth {
         };
         let tokens =
             Tokens::new(keys, section.issuer.clone()).with_audience(section.audience.clone());
-        let oidc = match &section.providers.oidc {
-            None => None,
-            Some(config) => {
-                let verifier = match (&config.jwks_file, &config.jwks_url) {
-                    (Some(file), None) => OidcVerifier::from_jwks_file(
-                        file,
-                        config.issuer.clone(),
-                        config.audience.clone(),
-                    ),
-                    (None, Some(url)) => {
-                        let json = fetch_jwks(url)
-                            .map_err(|e| invalid("auth.providers.oidc.jwksUrl", e))?;
-                        OidcVerifier::from_jwks(
-                            &json,
-                            config.issuer.clone(),
-                            config.audience.clone(),
-                        )
-                    }
-                    _ => {
-                        return Err(invalid(
-                            "auth.providers.oidc",
-                            "needs exactly one of jwksFile and jwksUrl",
-                        ))
-                    }
-                }
-                .map_err(|e| invalid("auth.providers.oidc", e))?;
-                let verifier = match &config.algorithms {
-                    Some(names) => {
-                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                        verifier
-                            .with_algorithms(&names)
-                            .map_err(|e| invalid("auth.providers.oidc.algorithms", e))?
-                    }
-                    None => verifier,
-                };
-                let unknown = if config.allow_unknown_users {
-                    UnknownUsers::AllowPlainIdentity
-                } else {
-                    UnknownUsers::Refuse
-                };
-                Some((verifier, unknown))
-            }
-        };
+        let oidc = section
+            .providers
+            .oidc
+            .as_ref()
+            .map(OidcProvider::from_config)
+            .transpose()?;
         let services = ServiceTokens::new(
             section
                 .service_tokens
@@ -137,6 +111,8 @@ impl Auth {
             ttl: i64::try_from(section.token_ttl.clamp(60, 86_400)).unwrap_or(3600),
             rotation: i64::try_from(section.key_rotation_interval).unwrap_or(i64::MAX),
             reloaded: AtomicI64::new(0),
+            key_swap: Mutex::new(()),
+            _ephemeral: None,
             guest: section.providers.guest.is_some(),
             oidc,
             services,
@@ -156,7 +132,9 @@ impl Auth {
         if section.keys_dir.is_none() && section.signing_key_file.is_none() {
             section.keys_dir = Some(dir.path().to_path_buf());
         }
-        Auth::from_config(&section, dir.path())
+        let mut auth = Auth::from_config(&section, dir.path())?;
+        auth._ephemeral = Some(dir);
+        Ok(auth)
     }
 
     /// Keeps the signing keys current, as of `now`: reads the key
@@ -165,15 +143,18 @@ impl Auth {
     /// `auth.keyRotationInterval`, and retires keys that no unexpired token
     /// can carry. Nothing to do for a configured `signingKeyFile`.
     pub fn maintain_keys(&self, now: i64) -> Result<(), String> {
-        let Some(mut keys) = self.read_key_dir(now)? else {
+        let _swap = self.key_swap.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(mut keys) = self.read_key_dir()? else {
             return Ok(());
         };
         if self.rotation > 0 && now >= keys.current_created().saturating_add(self.rotation) {
             let kid = keys.rotate(now).map_err(|e| e.to_string())?;
             tracing::info!(kid = %kid, "made a new signing key");
         }
+        // A replica may go on signing with a key for up to a loop period
+        // after another made its successor.
         let retired = keys
-            .retire_expired(now, self.ttl)
+            .retire_expired(now, self.ttl + KEY_LOOP_SECONDS)
             .map_err(|e| e.to_string())?;
         if !retired.is_empty() {
             tracing::info!(kids = ?retired, "retired signing keys");
@@ -187,7 +168,7 @@ impl Auth {
     }
 
     /// The keys in the key directory now, or `None` without one.
-    fn read_key_dir(&self, now: i64) -> Result<Option<KeyStore>, String> {
+    fn read_key_dir(&self) -> Result<Option<KeyStore>, String> {
         let dir = {
             let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
             match tokens.keys().dir() {
@@ -195,7 +176,7 @@ impl Auth {
                 None => return Ok(None),
             }
         };
-        KeyStore::open(&dir, now)
+        KeyStore::reload(&dir)
             .map(Some)
             .map_err(|e| format!("reading the signing keys in {}: {e}", dir.display()))
     }
@@ -276,10 +257,15 @@ impl Auth {
             // looked: look again, at most every few seconds (a stream of
             // forged key ids must not turn into a stream of directory reads).
             Err(AuthError::UnknownKeyId(_))
-                if now - self.reloaded.load(Ordering::Relaxed) >= RELOAD_AT_MOST_EVERY =>
+                if self
+                    .tokens
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .names_newer_key(token)
+                    && self.claim_reload(now) =>
             {
-                self.reloaded.store(now, Ordering::Relaxed);
-                match self.read_key_dir(now) {
+                let _swap = self.key_swap.lock().unwrap_or_else(PoisonError::into_inner);
+                match self.read_key_dir() {
                     Ok(Some(keys)) => {
                         let mut tokens =
                             self.tokens.write().unwrap_or_else(PoisonError::into_inner);
@@ -296,6 +282,17 @@ impl Auth {
             other => other,
         };
         verified.map_err(|e| ApiError::unauthorized(e.to_string()))
+    }
+
+    /// Whether this request may read the key directory again: one does
+    /// every few seconds at most, however many ask at once.
+    fn claim_reload(&self, now: i64) -> bool {
+        let last = self.reloaded.load(Ordering::Relaxed);
+        now - last >= RELOAD_AT_MOST_EVERY
+            && self
+                .reloaded
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Signs in through `provider` with what the request presents (for
@@ -317,7 +314,7 @@ impl Auth {
                 None,
             )),
             "oidc" => {
-                let Some((verifier, unknown)) = &self.oidc else {
+                let Some(provider) = &self.oidc else {
                     return Err(ApiError::not_found(
                         "the oidc sign-in provider is not configured",
                     ));
@@ -327,14 +324,14 @@ impl Auth {
                         "oidc sign-in needs the identity provider's ID token, as a bearer token or an id_token form field",
                     )
                 })?;
-                let claims = verifier
+                let claims = provider
                     .verify(id_token, now_secs())
                     .map_err(|e| ApiError::unauthorized(e.to_string()))?;
                 let users = index
                     .iter()
                     .filter(|(key, _)| key.starts_with("user:"))
                     .map(|(_, e)| e.value());
-                let identity = portico_auth::sign_in(&claims, users, lookup, *unknown)
+                let identity = portico_auth::sign_in(&claims, users, lookup, provider.unknown)
                     .map_err(|e| ApiError::unauthorized(e.to_string()))?;
                 Ok((identity, Some(claims)))
             }
@@ -374,32 +371,6 @@ pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
-}
-
-/// Reads a JWKS document over HTTP(S) at start. On a thread of its own:
-/// the blocking client must not run inside the server's async runtime.
-fn fetch_jwks(url: &str) -> Result<String, String> {
-    let owned = url.to_owned();
-    let fetch = move || -> Result<String, String> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let response = client
-            .get(&owned)
-            .send()
-            .and_then(reqwest::blocking::Response::error_for_status)
-            .map_err(|e| e.to_string())?;
-        let body = response.text().map_err(|e| e.to_string())?;
-        if body.len() > 1024 * 1024 {
-            return Err("the JWKS is larger than 1 MiB".to_owned());
-        }
-        Ok(body)
-    };
-    std::thread::spawn(fetch)
-        .join()
-        .map_err(|_| "the JWKS fetch panicked".to_owned())?
-        .map_err(|e| format!("{url}: {e}"))
 }
 
 /// The caller of a request, for handlers: `Caller(principal)`.
