@@ -70,9 +70,45 @@ fn config_for(dir: &Path, template: &str, extra: &str) -> std::path::PathBuf {
     config
 }
 
+thread_local! {
+    /// The paths this test's thread POSTed to, for [`assert_audited`].
+    static WRITES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Every write this test sent is in the audit log of the server whose
+/// data dir is `data`, made by the guest and allowed (the server keeps
+/// running: SQLite lets us read beside it).
+fn assert_audited(data: &Path) {
+    let url = format!("sqlite://{}", data.join("portico.db").display());
+    let store = portico_store::Store::open(&url).unwrap();
+    let rows = store
+        .read(|tx| {
+            tx.audit(&portico_store::AuditFilter {
+                limit: 100_000,
+                ..portico_store::AuditFilter::default()
+            })
+        })
+        .unwrap();
+    let writes = WRITES.take();
+    assert!(!writes.is_empty(), "the test wrote something");
+    for path in writes {
+        assert!(
+            rows.iter().any(|r| r.target == path
+                && r.action.starts_with("POST ")
+                && r.actor == "user:default/guest"
+                && r.result == "allowed"),
+            "POST {path} by the guest is not in the audit log: {:?}",
+            rows.iter()
+                .map(|r| format!("{} {} {}", r.actor, r.action, r.result))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 /// POSTs JSON as the guest user (signed in for each request, as the
 /// example server's sign-in provider allows).
 fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
+    WRITES.with(|w| w.borrow_mut().push(path.to_owned()));
     let (_, signed_in) = http_get(port, "/api/auth/guest/refresh")?;
     let signed_in: Value = serde_json::from_str(&signed_in).ok()?;
     let token = signed_in["backstageIdentity"]["token"].as_str()?.to_owned();
@@ -156,6 +192,7 @@ fn a_task_of_a_killed_server_is_failed_after_the_restart() {
         !workspace.exists(),
         "the restarted server removed the leftover workspace"
     );
+    assert_audited(&dir.path().join("data"));
 }
 
 const SECRET: &str = "sekrit-4f9d1c";
@@ -271,6 +308,7 @@ fn a_secret_is_nowhere_in_the_logs_or_the_data_directory() {
         "the data directory holds the database and more: {scanned} files"
     );
     println!("scanned a {} byte log and {scanned} data files", log.len());
+    assert_audited(&dir.path().join("data"));
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -450,6 +488,7 @@ fn every_shipped_template_creates_a_working_registered_documented_service() {
             check_builds(template, checkout.path());
         }
     }
+    assert_audited(data.path());
 }
 
 fn check_builds(template: &str, root: &Path) {

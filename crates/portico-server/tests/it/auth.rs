@@ -255,6 +255,25 @@ fn sign_ins_that_prove_nothing_are_refused() {
                 .encode(claims("jane@example.com").to_string())
         );
         refused(&none, "alg none");
+        let mut early = claims("jane@example.com");
+        early["nbf"] = json!(now() + 600);
+        refused(&idp.id_token(&early), "not yet valid");
+        // HS256, keyed with the provider's public key (which anyone has).
+        let jwks: Value =
+            serde_json::from_str(&std::fs::read_to_string(&idp.jwks_file).unwrap()).unwrap();
+        let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwks["keys"][0]["x"].as_str().unwrap())
+            .unwrap();
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(idp.kid.clone());
+        let confused = jsonwebtoken::encode(
+            &header,
+            &claims("jane@example.com"),
+            &EncodingKey::from_secret(&public),
+        )
+        .unwrap();
+        let message = refused(&confused, "HS256 with the public key");
+        assert!(message.contains("HS256"), "{message}");
 
         // Without any ID token.
         let reply = app.post_with_headers("/api/auth/oidc/refresh", b"", &[]);
