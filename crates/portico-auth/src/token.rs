@@ -4,7 +4,10 @@
 //! user and every group it belongs to, transitively), `iat`, `exp`. Header: `alg: EdDSA`,
 //! `kid` of the signing key, `typ: JWT`.
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,12 +25,72 @@ pub struct Identity {
 }
 
 /// Issues and verifies Portico tokens with the keys of a [`KeyStore`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Tokens {
     keys: KeyStore,
     issuer: String,
     audience: String,
-    validation: Validation,
+    verified: Verified,
+}
+
+impl Clone for Tokens {
+    /// A clone starts with nothing verified: its keys may go their own way.
+    fn clone(&self) -> Tokens {
+        Tokens {
+            keys: self.keys.clone(),
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            verified: Verified::default(),
+        }
+    }
+}
+
+/// Tokens that verified, with who they are and when they are valid. A
+/// client sends the same token with every request, and the signature check
+/// is most of what verifying costs; a token seen before costs a lookup.
+/// Keyed by the whole token, so only the very same bytes match. Emptied when
+/// the keys change (a retired key's tokens must stop verifying) and when full.
+#[derive(Debug, Default)]
+struct Verified(Mutex<HashMap<String, Seen>>);
+
+#[derive(Debug, Clone)]
+struct Seen {
+    identity: Identity,
+    /// The latest of `nbf` and `iat`, if any.
+    from: Option<i64>,
+    exp: i64,
+}
+
+/// Tokens remembered at most; about 1 KiB each.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+impl Verified {
+    fn get(&self, token: &str, now: i64) -> Option<Identity> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = map.get(token)?;
+        let leeway = jwt::LEEWAY_SECONDS;
+        // The same time checks a full verification makes.
+        let current = now < seen.exp.saturating_add(leeway)
+            && seen
+                .from
+                .is_none_or(|from| from <= now.saturating_add(leeway));
+        current.then(|| seen.identity.clone())
+    }
+
+    fn insert(&self, token: &str, seen: Seen) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= VERIFIED_CAPACITY {
+            map.clear();
+        }
+        map.insert(token.to_owned(), seen);
+    }
+
+    fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 #[derive(Serialize)]
@@ -51,7 +114,7 @@ impl Tokens {
             keys,
             issuer: issuer.into(),
             audience: Self::DEFAULT_AUDIENCE.to_owned(),
-            validation: jwt::signature_only_validation(Algorithm::EdDSA),
+            verified: Verified::default(),
         }
     }
 
@@ -66,8 +129,10 @@ impl Tokens {
         &self.keys
     }
 
-    /// The keys, to rotate or retire them.
+    /// The keys, to rotate or retire them. Forgets the tokens verified so
+    /// far: a retired key's tokens must not verify from memory.
     pub fn keys_mut(&mut self) -> &mut KeyStore {
+        self.verified.clear();
         &mut self.keys
     }
 
@@ -131,6 +196,9 @@ impl Tokens {
     /// signature must verify; `iss` and `aud` must be ours; `exp` is required and not past,
     /// `nbf`/`iat` not in the future (30 s leeway each); `sub` and `ent` must be present.
     pub fn verify(&self, token: &str, now: i64) -> Result<Identity, AuthError> {
+        if let Some(identity) = self.verified.get(token, now) {
+            return Ok(identity);
+        }
         let header = jwt::parse_header(token)?;
         if header.alg != "EdDSA" {
             return Err(AuthError::DisallowedAlgorithm {
@@ -149,7 +217,7 @@ impl Tokens {
                 shorten(kid)
             )));
         };
-        let claims = jwt::decode(token, &key.decoding, &self.validation, &header, kid)?;
+        let claims = jwt::decode_eddsa(token, &key.verifying, kid)?;
         jwt::check_issuer(&claims, &self.issuer)?;
         jwt::check_audience(&claims, &self.audience)?;
         jwt::check_times(&claims, now)?;
@@ -173,9 +241,24 @@ impl Tokens {
             }
             None => return Err(AuthError::Malformed("claim `ent` is missing".to_owned())),
         };
-        Ok(Identity {
+        let identity = Identity {
             user_entity_ref: sub,
             ownership_entity_refs: ent,
-        })
+        };
+        let from = ["nbf", "iat"]
+            .into_iter()
+            .filter_map(|c| jwt::int_claim(&claims, c).ok().flatten())
+            .max();
+        if let Some(exp) = jwt::int_claim(&claims, "exp")? {
+            self.verified.insert(
+                token,
+                Seen {
+                    identity: identity.clone(),
+                    from,
+                    exp,
+                },
+            );
+        }
+        Ok(identity)
     }
 }

@@ -371,3 +371,28 @@ fn tokens_from_a_key_directory_verify_after_reopening() {
     let second = Tokens::new(KeyStore::open(dir.path(), NOW + 5).unwrap(), ISSUER);
     assert_eq!(second.verify(&token, NOW + 10).unwrap(), jane());
 }
+
+/// A token that verified is answered from memory the next time, but only
+/// within the times a full verification allows, and only for the very same
+/// bytes.
+#[test]
+fn a_token_seen_before_is_still_checked_for_its_times() {
+    let tokens = tokens_with(&ed_key(), "k1");
+    let token = tokens.issue(&jane(), NOW, 900).unwrap();
+    assert_eq!(tokens.verify(&token, NOW + 10).unwrap(), jane());
+    assert_eq!(tokens.verify(&token, NOW + 20).unwrap(), jane());
+    assert!(matches!(
+        refused(&tokens, &token, NOW - 100),
+        AuthError::NotYetValid { .. }
+    ));
+    assert!(matches!(
+        refused(&tokens, &token, NOW + 900 + 30),
+        AuthError::Expired { .. }
+    ));
+    assert_eq!(tokens.verify(&token, NOW + 899).unwrap(), jane());
+    // One character of the signature changed: not the remembered token.
+    let last = token.chars().last().unwrap();
+    let other = if last == 'A' { 'B' } else { 'A' };
+    let tampered = format!("{}{other}", &token[..token.len() - 1]);
+    refused(&tokens, &tampered, NOW + 10);
+}

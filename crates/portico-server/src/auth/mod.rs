@@ -159,11 +159,12 @@ impl Auth {
         if !retired.is_empty() {
             tracing::info!(kids = ?retired, "retired signing keys");
         }
-        *self
-            .tokens
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys_mut() = keys;
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        // Replacing the keys forgets the tokens verified so far: only when
+        // they changed.
+        if tokens.keys().kids() != keys.kids() {
+            *tokens.keys_mut() = keys;
+        }
         Ok(())
     }
 
