@@ -28,9 +28,10 @@ struct Cli {
 enum Command {
     /// Start the portal (HTTP API on 127.0.0.1:7007 by default).
     Serve {
-        /// YAML config file (portico.yaml).
+        /// YAML config file (portico.yaml); give it again for more files,
+        /// later ones overriding earlier ones key by key.
         #[arg(long)]
-        config: Option<PathBuf>,
+        config: Vec<PathBuf>,
         #[arg(long)]
         port: Option<u16>,
         /// Where SQLite and other local state live (default ./data).
@@ -46,9 +47,14 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate {
         #[arg(long)]
-        config: Option<PathBuf>,
+        config: Vec<PathBuf>,
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Generate a deterministic catalog, ingest it and measure the API.
     Bench(bench::BenchArgs),
@@ -56,6 +62,16 @@ enum Command {
     Docs {
         #[command(subcommand)]
         command: docs_cli::DocsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration (files, `${VAR}`s, PORTICO__ variables)
+    /// and print the effective settings, secrets redacted.
+    Check {
+        #[arg(long)]
+        config: Vec<PathBuf>,
     },
 }
 
@@ -70,6 +86,9 @@ fn main() -> ExitCode {
         } => serve(config, port, data_dir),
         Command::Validate { files } => return validate(&files),
         Command::Migrate { config, data_dir } => migrate(config, data_dir),
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => check_config(config),
         Command::Bench(args) => bench::run(&args),
         Command::Docs { command } => return docs_cli::run(command),
     };
@@ -84,19 +103,22 @@ fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-fn load_config(path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Config, AnyError> {
-    let mut config = Config::load(path.as_deref())?;
+fn load_config(paths: Vec<PathBuf>, data_dir: Option<PathBuf>) -> Result<Config, AnyError> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let mut config = Config::load_layers(&paths, &env)?;
     if let Some(dir) = data_dir {
         config.data_dir = dir;
     }
     Ok(config)
 }
 
-fn serve(
-    path: Option<PathBuf>,
-    port: Option<u16>,
-    data_dir: Option<PathBuf>,
-) -> Result<(), AnyError> {
+fn check_config(paths: Vec<PathBuf>) -> Result<(), AnyError> {
+    let config = load_config(paths, None)?;
+    print!("{}", portico_server::config::redacted_yaml(&config)?);
+    Ok(())
+}
+
+fn serve(path: Vec<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
     let mut config = load_config(path, data_dir)?;
     if let Some(port) = port {
         config.server.port = port;
@@ -150,7 +172,7 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn migrate(path: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
+fn migrate(path: Vec<PathBuf>, data_dir: Option<PathBuf>) -> Result<(), AnyError> {
     let config = load_config(path, data_dir)?;
     portico_store::Store::open(&config.database_url())?;
     println!("database is at the latest schema version");

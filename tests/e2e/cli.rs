@@ -302,3 +302,107 @@ fn docs_serve_serves_and_rebuilds_on_change() {
     .unwrap();
     wait_for("/runbook/", "Restart with care.");
 }
+
+/// A config mistake stops `portico serve` before it listens, naming the
+/// file and the key; `PORTICO__SERVER__PORT` moves the port; `portico
+/// config check` prints the effective settings with secrets hidden.
+#[test]
+fn config_layers_mistakes_and_overrides_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("portico.yaml");
+    let local = dir.path().join("local.yaml");
+    std::fs::write(
+        &base,
+        format!(
+            "dataDir: {}\ncatalog:\n  locations: []\n  webhookSecret: ${{HOOK_SECRET}}\ndatabase:\n  url: ${{DB_URL:-sqlite://{}/p.db}}\n",
+            dir.path().join("data").display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(&local, "server:\n  prot: 9000\n").unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env("PORTICO_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let base_arg = base.to_str().unwrap();
+    let local_arg = local.to_str().unwrap();
+
+    // A misspelt key in the second file stops the start.
+    let out = run(
+        &["serve", "--config", base_arg, "--config", local_arg],
+        &[("HOOK_SECRET", "hook-secret-value")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(local_arg) && stderr.contains("server") && stderr.contains("prot"),
+        "{stderr}"
+    );
+    // So does a variable the file needs and the environment lacks.
+    let out = run(&["config", "check", "--config", base_arg], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("HOOK_SECRET") && stderr.contains("catalog.webhookSecret"),
+        "{stderr}"
+    );
+
+    // The effective settings, secrets hidden, overrides applied.
+    std::fs::write(&local, "server:\n  port: 9000\n").unwrap();
+    let out = run(
+        &[
+            "config", "check", "--config", base_arg, "--config", local_arg,
+        ],
+        &[
+            ("HOOK_SECRET", "hook-secret-value"),
+            ("DB_URL", "postgres://portico:db-password@db:5432/portico"),
+            ("PORTICO__CATALOG__REFRESH_INTERVAL", "5"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("port: 9000"), "{stdout}");
+    assert!(stdout.contains("refreshInterval: 5"), "{stdout}");
+    assert!(
+        stdout.contains("webhookSecret: '***'") || stdout.contains("webhookSecret: \"***\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("postgres://portico:***@db:5432/portico"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("hook-secret-value") && !stdout.contains("db-password"),
+        "{stdout}"
+    );
+
+    // PORTICO__SERVER__PORT moves the port of a running server.
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--config", base_arg])
+        .env("HOOK_SECRET", "hook-secret-value")
+        .env("PORTICO__SERVER__PORT", port.to_string())
+        .env("PORTICO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some((200, _)) = http_get(port, "/healthz") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "portico answers on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

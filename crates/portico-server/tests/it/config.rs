@@ -194,3 +194,125 @@ fn listing_sign_in_providers_leaves_out_the_guest() {
     let err = Config::load(Some(&file)).unwrap_err().to_string();
     assert!(err.contains("github"), "{err}");
 }
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Files layer key by key, `${VAR}`s come from the environment (a whole
+/// reference keeps the variable's YAML type), and PORTICO__ variables go
+/// last; each mistake names where it was made.
+#[test]
+fn config_files_layer_and_the_environment_overrides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.yaml");
+    let prod = dir.path().join("prod.yaml");
+    std::fs::write(
+        &base,
+        "server:\n  port: 7007\n  host: 0.0.0.0\ncatalog:\n  refreshInterval: 30\n  allowedHosts: [github.com]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &prod,
+        "server:\n  port: ${PORT}\ncatalog:\n  allowedHosts: [git.example.com]\nauth:\n  adminGroup: ${ADMINS:-platform}\n",
+    )
+    .unwrap();
+    let files = [base.clone(), prod.clone()];
+    let config = Config::load_layers(&files, &env(&[("PORT", "8088")])).unwrap();
+    assert_eq!(config.server.port, 8088);
+    assert_eq!(config.server.host, "0.0.0.0", "kept from the first file");
+    assert_eq!(config.catalog.refresh_interval, 30);
+    assert_eq!(
+        config.catalog.allowed_hosts,
+        ["git.example.com"],
+        "lists replace"
+    );
+    assert_eq!(config.auth.admin_group.as_deref(), Some("platform"));
+
+    let config = Config::load_layers(
+        &files,
+        &env(&[
+            ("PORT", "8088"),
+            ("PORTICO__SERVER__PORT", "9099"),
+            ("PORTICO__CATALOG__REFRESH_INTERVAL", "5"),
+            ("PORTICO__AUTH__ALLOW_ANONYMOUS_READ", "false"),
+            ("PORTICO_LOG", "debug"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.server.port, 9099);
+    assert_eq!(config.catalog.refresh_interval, 5);
+    assert!(!config.auth.allow_anonymous_read);
+
+    // Mistakes name the file (or variable) and the key.
+    let err = Config::load_layers(&files, &env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&prod.display().to_string())
+            && err.contains("server.port")
+            && err.contains("PORT"),
+        "{err}"
+    );
+    let err = Config::load_layers(&files, &env(&[("PORT", "eighty")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&prod.display().to_string()) && err.contains("server.port"),
+        "{err}"
+    );
+    let err = Config::load_layers(
+        &files,
+        &env(&[("PORT", "1"), ("PORTICO__SERVER__PROT", "1")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("PORTICO__") && err.contains("prot"), "{err}");
+    let err = Config::load_layers(
+        std::slice::from_ref(&base),
+        &env(&[("PORTICO__CATALOG__REFRESH_INTERVAL", "soon")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("catalog.refreshInterval"), "{err}");
+}
+
+/// Every key of the effective configuration, as `section.key` paths.
+fn key_paths(value: &serde_yaml::Value, prefix: &str, out: &mut Vec<String>) {
+    if let serde_yaml::Value::Mapping(map) = value {
+        for (key, value) in map {
+            let path = format!("{prefix}{}", key.as_str().unwrap());
+            key_paths(value, &format!("{path}."), out);
+            out.push(path);
+        }
+    }
+}
+
+/// `portico.example.yaml` documents every key (set, or commented where it
+/// has no value by default), and what it sets are the defaults.
+#[test]
+fn the_example_config_lists_every_key_with_its_default() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let example = root.join("portico.example.yaml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let from_example = Config::load_layers(&[example], &[]).unwrap();
+    let defaults = portico_server::config::Config::default();
+    assert_eq!(
+        portico_server::config::redacted_yaml(&from_example).unwrap(),
+        portico_server::config::redacted_yaml(&defaults).unwrap(),
+        "the example sets the defaults"
+    );
+    let value = serde_yaml::to_value(&defaults).unwrap();
+    let mut paths = Vec::new();
+    key_paths(&value, "", &mut paths);
+    for path in paths {
+        let key = path.rsplit('.').next().unwrap();
+        assert!(
+            text.contains(&format!("{key}:")),
+            "portico.example.yaml does not mention {path}"
+        );
+    }
+}

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use portico_catalog::OrphanStrategy;
-use serde::Deserialize;
+
+mod layers;
+pub use layers::{redacted_yaml, ENV_PREFIX};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -16,7 +19,7 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -29,14 +32,14 @@ pub struct Config {
     pub data_dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServerConfig {
     pub host: String,
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://path/to/file.db` or `postgres://…`; default: SQLite under `dataDir`.
@@ -44,7 +47,7 @@ pub struct DatabaseConfig {
 }
 
 /// `techdocs`: building entities' doc sites.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TechDocsSection {
     /// Sites one replica builds at the same time.
@@ -68,7 +71,7 @@ impl Default for TechDocsSection {
 }
 
 /// `scaffolder`: running templates.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScaffolderSection {
     /// Tasks one replica runs at the same time.
@@ -92,7 +95,7 @@ impl Default for ScaffolderSection {
 }
 
 /// `auth`: who is calling, and what they may do.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthSection {
     /// Sign-in providers. Default: `guest` only, for trying Portico out.
@@ -141,7 +144,7 @@ impl Default for AuthSection {
 
 /// Without `auth.providers` only `guest` is on; a `providers` section
 /// turns on exactly the providers it lists.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthProviders {
     /// `guest: {}` signs anyone in as `user:default/guest`.
@@ -160,13 +163,13 @@ impl Default for AuthProviders {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuestProviderConfig {}
 
 /// The company identity provider: its ID tokens are verified against its
 /// JWKS (a file, or a URL read at start).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OidcProviderConfig {
     pub issuer: String,
@@ -184,7 +187,7 @@ pub struct OidcProviderConfig {
 
 /// `{ token | tokenEnv, subject, permissions }`: the token itself, or the
 /// environment variable that holds it.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceTokenConfig {
     pub token: Option<String>,
@@ -205,7 +208,7 @@ impl std::fmt::Debug for ServiceTokenConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogSection {
     /// Locations registered at start (if not registered yet).
@@ -251,7 +254,7 @@ pub struct CatalogSection {
 
 /// `{ host, username?, token | tokenEnv }`: the token itself, or the name of
 /// the environment variable that holds it (keeps it out of the file).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GitCredentialConfig {
     pub host: String,
@@ -350,7 +353,7 @@ impl ServiceTokenConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProvidersConfig {
     /// Repositories whose matching files are all registered.
@@ -358,7 +361,7 @@ pub struct ProvidersConfig {
 }
 
 /// Every file of `url` at `branch` matching `glob` is a catalog file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GitProviderConfig {
     pub url: String,
@@ -383,7 +386,7 @@ impl GitProviderConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationConfig {
     #[serde(rename = "type", default = "file_type")]
@@ -458,22 +461,18 @@ impl Config {
     /// Defaults, overlaid with `path` when given. With no file and no
     /// configured locations, the example catalog is loaded if present.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut config = match path {
-            None => Config::default(),
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
-                    path: p.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                serde_yaml::from_str::<Option<Config>>(&text)
-                    .map_err(|e| ConfigError::Parse {
-                        path: p.display().to_string(),
-                        message: e.to_string(),
-                    })?
-                    .unwrap_or_default()
-            }
-        };
-        if path.is_none()
+        let files: Vec<PathBuf> = path.into_iter().map(Path::to_path_buf).collect();
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load_layers(&files, &env)
+    }
+
+    /// Defaults, then `files` in order (later ones override), then the
+    /// `PORTICO__` variables of `env`; `${VAR}` in the files comes from
+    /// `env` too. With no file and no configured locations, the example
+    /// catalog is loaded if present.
+    pub fn load_layers(files: &[PathBuf], env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut config = layers::load_layers(files, env)?;
+        if files.is_empty()
             && config.catalog.locations.is_empty()
             && Path::new(EXAMPLE_CATALOG).exists()
         {
