@@ -22,6 +22,9 @@ use portico_server::{open_catalog, AppState, Background, Config};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text or as JSON objects (for log collectors).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: telemetry::LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -77,7 +80,7 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve {
             config,

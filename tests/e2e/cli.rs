@@ -406,3 +406,72 @@ fn config_layers_mistakes_and_overrides_from_the_command_line() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `--log-format json`: every line a JSON object, and a request's lines
+/// carry its span: method, route, the request id the caller sent, and the
+/// status and latency once answered.
+#[test]
+fn json_logs_carry_the_request_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("portico.log");
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PORTICO_LOG", "info,portico_server=debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !matches!(http_get(port, "/healthz"), Some((200, _))) {
+        assert!(Instant::now() < deadline, "portico answers");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /api/catalog/entities/by-name/group/default/payments HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: e2e-req-42\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-request-id: e2e-req-42"),
+        "{response}"
+    );
+    drop(server);
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 3, "{text}");
+    let answered = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "e2e-req-42" && l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("no line for the request: {text}"));
+    assert_eq!(answered["span"]["method"], "GET");
+    assert_eq!(
+        answered["span"]["route"],
+        "/api/catalog/entities/by-name/{kind}/{namespace}/{name}"
+    );
+    assert_eq!(answered["fields"]["status"], 200);
+    assert!(
+        answered["fields"]["latency_ms"].as_f64().is_some(),
+        "{answered}"
+    );
+}

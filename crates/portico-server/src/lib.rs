@@ -13,6 +13,7 @@ mod params;
 mod routes;
 pub mod scaffolder;
 pub mod search;
+mod trace;
 mod ui;
 
 use std::net::TcpListener;
@@ -29,6 +30,7 @@ use portico_git::GitOptions;
 use portico_store::Store;
 use portico_techdocs::DocBuilder;
 use search::Search;
+use tracing::Instrument;
 
 pub use config::Config;
 use config::LocationConfig;
@@ -277,6 +279,9 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
         App::new()
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
+                let trace = trace::begin(&req);
+                let span = trace.span.clone();
+                let _entered = span.enter();
                 let pending = audit::begin(&req);
                 let refused = match csrf::refusal(&req) {
                     Some(why) => Some(ApiError::not_allowed(why).error_response()),
@@ -286,16 +291,19 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
                     Some(answer) => Err(req.into_response(answer)),
                     None => Ok(srv.call(req)),
                 };
+                let span = span.clone();
                 async move {
                     let response = match outcome {
                         Ok(fut) => fut.await.map(error::with_request_info)?,
                         Err(refused) => error::with_request_info(refused),
                     };
-                    Ok(match pending {
+                    let response = match pending {
                         Some(pending) => audit::finish(pending, response).await,
                         None => response,
-                    })
+                    };
+                    Ok(trace::finish(trace, response))
                 }
+                .instrument(span)
             })
             .configure(configure)
     })

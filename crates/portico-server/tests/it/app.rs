@@ -93,6 +93,7 @@ pub struct Reply {
     pub content_security_policy: Option<String>,
     pub location: Option<String>,
     pub set_cookie: Option<String>,
+    pub request_id: Option<String>,
 }
 
 impl TestApp {
@@ -239,6 +240,7 @@ impl TestApp {
         let content_security_policy = header("content-security-policy");
         let location = header("location");
         let set_cookie = header("set-cookie");
+        let request_id = header("x-request-id");
         let bytes = res.body_mut().read_to_vec().expect("body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = if text.is_empty() {
@@ -256,6 +258,7 @@ impl TestApp {
             content_security_policy,
             location,
             set_cookie,
+            request_id,
         }
     }
 

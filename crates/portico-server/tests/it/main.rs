@@ -16,4 +16,5 @@ mod refresh;
 mod scaffolder;
 mod search;
 mod techdocs;
+mod trace;
 mod ui;
