@@ -49,6 +49,16 @@ fn validate_accepts_the_example_catalog() {
     );
 }
 
+/// Waits (polling every 100 ms) until `check` holds; fails the test,
+/// saying `what`, after `timeout`.
+pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "{what} within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 pub struct Server(pub Child);
 
 impl Drop for Server {
@@ -397,14 +407,11 @@ fn config_layers_mistakes_and_overrides_from_the_command_line() {
         .spawn()
         .unwrap();
     let _server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some((200, _)) = http_get(port, "/healthz") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "portico answers on port {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(
+        &format!("portico answers on port {port}"),
+        Duration::from_secs(60),
+        || matches!(http_get(port, "/healthz"), Some((200, _))),
+    );
 }
 
 /// `--log-format json`: every line a JSON object, and a request's lines
@@ -432,11 +439,9 @@ fn json_logs_carry_the_request_span() {
         .spawn()
         .unwrap();
     let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !matches!(http_get(port, "/healthz"), Some((200, _))) {
-        assert!(Instant::now() < deadline, "portico answers");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for("portico answers", Duration::from_secs(60), || {
+        matches!(http_get(port, "/healthz"), Some((200, _)))
+    });
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         stream,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::cli::{free_port, http_get, Server};
+use crate::cli::{free_port, http_get, wait_for, Server};
 use crate::BIN;
 
 const TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
@@ -132,14 +132,6 @@ fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
 fn task(port: u16, id: &str) -> Option<Value> {
     let (status, body) = http_get(port, &format!("/api/scaffolder/v2/tasks/{id}"))?;
     (status == 200).then(|| serde_json::from_str(&body).ok())?
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what} within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

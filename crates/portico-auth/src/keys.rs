@@ -41,8 +41,6 @@ pub(crate) struct KeyEntry {
     /// The public key, decompressed once: decompressing it for every
     /// verification would cost a fifth of the verification again.
     pub verifying: ed25519_dalek::VerifyingKey,
-    /// The raw 32-byte Ed25519 public key (the JWK's `x`).
-    public: [u8; 32],
     /// The file it was loaded from or written to; `None` for a configured key.
     path: Option<PathBuf>,
 }
@@ -272,7 +270,7 @@ impl KeyStore {
                 json!({
                     "kty": "OKP",
                     "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(k.public),
+                    "x": URL_SAFE_NO_PAD.encode(k.verifying.as_bytes()),
                     "kid": k.kid,
                     "alg": "EdDSA",
                     "use": "sig",
@@ -307,11 +305,9 @@ impl KeyEntry {
         let der = signing
             .to_pkcs8_der()
             .map_err(|e| AuthError::Signing(format!("encoding key `{kid}`: {e}")))?;
-        let public = signing.verifying_key().to_bytes();
         Ok(KeyEntry {
             encoding: EncodingKey::from_ed_der(der.as_bytes()),
             verifying: signing.verifying_key(),
-            public,
             kid,
             created,
             path,

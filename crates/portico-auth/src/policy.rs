@@ -184,25 +184,26 @@ impl Policy {
                 }
             }
             Principal::User(identity) => {
-                let admin = self
-                    .admin_group
-                    .as_deref()
-                    .map(|g| normalize_ref(g, "group"));
+                let admin = || {
+                    self.admin_group
+                        .as_deref()
+                        .map(|g| normalize_ref(g, "group"))
+                };
                 let has = |r: &str| {
                     identity
                         .ownership_entity_refs
                         .iter()
                         .any(|own| own.eq_ignore_ascii_case(r))
                 };
-                let is_admin = admin.as_deref().is_some_and(has);
                 match permission {
+                    // Every request asks for one of these: no work beyond the match.
                     Permission::CatalogRead
                     | Permission::LocationCreate
                     | Permission::EntityRefresh
                     | Permission::TemplateRun => Ok(()),
                     Permission::LocationDelete | Permission::EntityDelete => {
                         let owner = owner_ref.map(|o| normalize_ref(o, "group"));
-                        if is_admin || owner.as_deref().is_some_and(has) {
+                        if self.is_admin(identity) || owner.as_deref().is_some_and(has) {
                             return Ok(());
                         }
                         let mut needs = Vec::new();
@@ -210,16 +211,16 @@ impl Policy {
                             Some(owner) => needs.push(format!("ownership of {owner} (its owner)")),
                             None => needs.push("an owner (it has none)".to_owned()),
                         }
-                        if let Some(admin) = &admin {
+                        if let Some(admin) = admin() {
                             needs.push(format!("membership of {admin}"));
                         }
                         Err(self.forbidden(action, &needs.join(" or "), identity))
                     }
                     Permission::AuditRead => {
-                        if is_admin {
+                        if self.is_admin(identity) {
                             return Ok(());
                         }
-                        let needs = match &admin {
+                        let needs = match admin() {
                             Some(admin) => format!("membership of {admin}"),
                             None => "an admin group (auth.adminGroup is not set)".to_owned(),
                         };

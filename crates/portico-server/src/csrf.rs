@@ -31,7 +31,7 @@ pub fn refusal(req: &ServiceRequest) -> Option<String> {
 }
 
 /// `host[:port]` of an absolute http(s) URL.
-fn authority(url: &str) -> Option<&str> {
+pub(crate) fn authority(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))?;

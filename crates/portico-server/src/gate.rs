@@ -87,19 +87,15 @@ fn answer(req: &ServiceRequest, error: ApiError) -> HttpResponse {
         // A form post: back to the page the form was on.
         referer_path(req).unwrap_or_else(|| "/catalog".to_owned())
     };
-    let next = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/sign-in?{next}")))
-        .finish()
+    crate::ui::see_other(&crate::ui::sign_in_href(&back))
 }
 
 /// The path (and query) of the page a same-site form was posted from.
 fn referer_path(req: &ServiceRequest) -> Option<String> {
     let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
-    let rest = referer
-        .strip_prefix("https://")
-        .or_else(|| referer.strip_prefix("http://"))?;
-    let (host, path) = rest.split_at(rest.find('/')?);
+    let host = crate::csrf::authority(referer)?;
+    // The authority follows the scheme's `://`; the path follows it.
+    let path = referer.get(referer.find("://")? + 3 + host.len()..)?;
     let ours = req.connection_info().host().to_ascii_lowercase();
-    host.eq_ignore_ascii_case(&ours).then(|| path.to_owned())
+    (host.eq_ignore_ascii_case(&ours) && path.starts_with('/')).then(|| path.to_owned())
 }

@@ -159,12 +159,10 @@ impl Auth {
         if !retired.is_empty() {
             tracing::info!(kids = ?retired, "retired signing keys");
         }
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
-        // Replacing the keys forgets the tokens verified so far: only when
-        // they changed.
-        if tokens.keys().kids() != keys.kids() {
-            *tokens.keys_mut() = keys;
-        }
+        install(
+            &mut self.tokens.write().unwrap_or_else(PoisonError::into_inner),
+            keys,
+        );
         Ok(())
     }
 
@@ -270,7 +268,7 @@ impl Auth {
                     Ok(Some(keys)) => {
                         let mut tokens =
                             self.tokens.write().unwrap_or_else(PoisonError::into_inner);
-                        *tokens.keys_mut() = keys;
+                        install(&mut tokens, keys);
                         tokens.verify(token, now)
                     }
                     Ok(None) => verified,
@@ -356,6 +354,14 @@ impl Auth {
                 401 => ApiError::unauthorized(denied.message),
                 _ => ApiError::not_allowed(denied.message),
             })
+    }
+}
+
+/// Puts the keys just read from the key directory in place. Replacing the
+/// keys forgets the tokens verified so far, so only when they changed.
+fn install(tokens: &mut Tokens, keys: KeyStore) {
+    if tokens.keys().kids() != keys.kids() {
+        *tokens.keys_mut() = keys;
     }
 }
 

@@ -125,7 +125,7 @@ fn head(key: &str, entity: &Value, tab: &str, flash: Option<Value>, may: &May) -
         "actions": {
             "refresh": may.refresh.then(|| format!("{base}/refresh")),
             "unregister": (may.unregister && !is_location).then(|| format!("{base}/unregister")),
-            "sign_in": (!may.signed_in).then(|| format!("/sign-in?{}", serde_urlencoded::to_string([("next", &base)]).unwrap_or_default())),
+            "sign_in": (!may.signed_in).then(|| super::sign_in_href(&base)),
         },
         "entity": {
             "ref": key,
@@ -614,8 +614,7 @@ async fn unregister_confirm(
     // Refused here, before the user confirms, with what is missing.
     let principal = state.auth.principal(&req)?;
     if principal == portico_auth::Principal::Anonymous {
-        let next = serde_urlencoded::to_string([("next", req.path())]).unwrap_or_default();
-        return Ok(see_other(&format!("/sign-in?{next}")));
+        return Ok(see_other(&super::sign_in_href(req.path())));
     }
     match &location {
         Ok((location, _)) if !orphan => {

@@ -70,6 +70,12 @@ fn local_path(next: Option<&str>) -> String {
     .to_owned()
 }
 
+/// The sign-in page, coming back to `back` (a path of this site) after.
+pub(crate) fn sign_in_href(back: &str) -> String {
+    let next = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
+    format!("/sign-in?{next}")
+}
+
 #[get("/sign-in")]
 async fn sign_in_page(
     req: actix_web::HttpRequest,
@@ -283,8 +289,7 @@ pub(crate) fn sign_in_notice(req: &actix_web::HttpRequest, back: &str, why: &str
     if signed_in {
         return Value::Null;
     }
-    let next = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
-    json!({ "why": why, "href": format!("/sign-in?{next}") })
+    json!({ "why": why, "href": sign_in_href(back) })
 }
 
 /// The entity a page's path names (`namespace`, `kind`, `name`), as its

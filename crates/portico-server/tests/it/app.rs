@@ -320,11 +320,16 @@ impl TestApp {
         self.send("POST", path, Some(form), headers, Caller::Operator)
     }
 
-    /// [`TestApp::post_form`] with no credentials at all.
-    pub fn post_form_anonymous(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+    /// [`TestApp::post_form`] with no credentials but what `headers` carry.
+    pub fn post_form_anonymous(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = serde_urlencoded::to_string(fields).expect("form");
         let form = ("application/x-www-form-urlencoded", body.as_bytes());
-        self.send("POST", path, Some(form), &[], Caller::Anonymous)
+        self.send("POST", path, Some(form), headers, Caller::Given)
     }
 
     pub fn delete(&self, path: &str) -> Reply {

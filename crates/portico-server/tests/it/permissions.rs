@@ -315,7 +315,7 @@ fn writes_need_a_signed_in_caller_or_a_permitted_service() {
             "/catalog/default/component/playlist-service/unregister",
             "/catalog-import",
         ] {
-            let reply = app.post_form_anonymous(path, &[("url", "x")]);
+            let reply = app.post_form_anonymous(path, &[("url", "x")], &[]);
             assert_eq!(reply.status, 303, "{path}: {}", reply.text);
             assert_eq!(
                 reply.location.as_deref(),
@@ -323,6 +323,21 @@ fn writes_need_a_signed_in_caller_or_a_permitted_service() {
                 "{path}"
             );
         }
+        // From a page of this site (its Referer), back to that page.
+        let page = format!(
+            "{}/catalog/default/component/playlist-service?tab=x",
+            app.base
+        );
+        let reply = app.post_form_anonymous(
+            "/catalog/default/component/playlist-service/refresh",
+            &[],
+            &[("Referer", &page)],
+        );
+        assert_eq!(reply.status, 303, "{}", reply.text);
+        assert_eq!(
+            reply.location.as_deref(),
+            Some("/sign-in?next=%2Fcatalog%2Fdefault%2Fcomponent%2Fplaylist-service%3Ftab%3Dx")
+        );
         // Reads that are POSTs stay reads.
         let refs = app.post_anonymous(
             "/api/catalog/entities/by-refs",
