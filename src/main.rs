@@ -2,16 +2,15 @@
 
 mod bench;
 mod docs_cli;
+mod serve;
 mod telemetry;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use portico_catalog::read::{validate_paths, ReadOptions, Severity};
-use portico_server::{open_catalog, AppState, Background, Config};
+use portico_server::Config;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +58,16 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Ask a running server whether it is healthy: exits 0 when the URL
+    /// answers 200, 1 otherwise. For container health checks, where the
+    /// image has no curl.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:7007/healthz")]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
     /// Generate a deterministic catalog, ingest it and measure the API.
     Bench(bench::BenchArgs),
     /// Build or preview a TechDocs site (mkdocs.yml and Markdown).
@@ -92,6 +101,7 @@ fn main() -> ExitCode {
         Command::Config {
             command: ConfigCommand::Check { config },
         } => check_config(config),
+        Command::Healthcheck { url, timeout } => return healthcheck(&url, timeout),
         Command::Bench(args) => bench::run(&args),
         Command::Docs { command } => return docs_cli::run(command),
     };
@@ -126,33 +136,26 @@ fn serve(path: Vec<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> Re
     if let Some(port) = port {
         config.server.port = port;
     }
-    let catalog = open_catalog(&config)?;
-    let addr = format!("{}:{}", config.server.host, config.server.port);
-    let listener = TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let mut background = Background::spawn(
-        catalog.clone(),
-        Duration::from_millis(config.catalog.sync_interval_millis),
-        config.catalog.refresh_interval > 0,
-    );
-    let state = AppState::new(catalog.clone(), &config)?;
-    background.maintain_keys(state.auth.clone());
-    let recheck = config.techdocs.recheck_interval;
-    let _docs = portico_server::docs::DocsFollower::spawn(
-        catalog.clone(),
-        state.docs.clone(),
-        (recheck > 0).then(|| Duration::from_secs(recheck)),
-    );
-    let scaffolder = state.scaffolder.clone();
-    let _workers = scaffolder.as_ref().map(|s| s.start());
-    tracing::info!(%addr, entities = catalog.index().len(), "portico is listening");
-    actix_web::rt::System::new()
-        .block_on(async move { portico_server::serve_state(listener, state)?.await })?;
-    // Workers finish the step they are in; tasks left running are failed
-    // by the heartbeat sweep of whichever replica runs next.
-    if let Some(scaffolder) = scaffolder {
-        scaffolder.stop();
+    serve::serve(&config)
+}
+
+fn healthcheck(url: &str, timeout: u64) -> ExitCode {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(timeout.max(1))))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(response) if response.status() == 200 => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!("{url} answered {}", response.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{url}: {e}");
+            ExitCode::FAILURE
+        }
     }
-    Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {

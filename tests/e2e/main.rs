@@ -4,6 +4,8 @@
 
 mod browser;
 mod cli;
+mod deploy;
+mod operations;
 mod replicas;
 mod scaffolder;
 mod search;

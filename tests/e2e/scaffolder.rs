@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::cli::{free_port, http_get, wait_for, Server};
 use crate::BIN;
 
-const TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+pub(crate) const TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata:
   name: slow
@@ -25,7 +25,7 @@ spec:
       input: { seconds: 60 }
 "#;
 
-fn start(config: &Path, port: u16) -> Server {
+pub(crate) fn start(config: &Path, port: u16) -> Server {
     start_logging(config, port, "warn", None)
 }
 
@@ -107,7 +107,7 @@ fn assert_audited(data: &Path) {
 
 /// POSTs JSON as the guest user (signed in for each request, as the
 /// example server's sign-in provider allows).
-fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
+pub(crate) fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
     WRITES.with(|w| w.borrow_mut().push(path.to_owned()));
     let (_, signed_in) = http_get(port, "/api/auth/guest/refresh")?;
     let signed_in: Value = serde_json::from_str(&signed_in).ok()?;
@@ -129,7 +129,27 @@ fn post(port: u16, path: &str, body: &Value) -> Option<(u16, String)> {
     Some((status, response.split_once("\r\n\r\n")?.1.to_string()))
 }
 
-fn task(port: u16, id: &str) -> Option<Value> {
+/// Creates a task of the `slow` template (a long `debug:wait`) and waits
+/// until a worker runs it; returns its id.
+pub(crate) fn start_slow_task(port: u16) -> String {
+    let (status, body) = post(
+        port,
+        "/api/scaffolder/v2/tasks",
+        &json!({ "templateRef": "template:default/slow", "values": {} }),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for("the task runs", Duration::from_secs(20), || {
+        task(port, &id).is_some_and(|t| t["status"] == "processing")
+    });
+    id
+}
+
+pub(crate) fn task(port: u16, id: &str) -> Option<Value> {
     let (status, body) = http_get(port, &format!("/api/scaffolder/v2/tasks/{id}"))?;
     (status == 200).then(|| serde_json::from_str(&body).ok())?
 }
@@ -148,21 +168,7 @@ fn a_task_of_a_killed_server_is_failed_after_the_restart() {
                 Some((200, _))
             )
         });
-        let (status, body) = post(
-            port,
-            "/api/scaffolder/v2/tasks",
-            &json!({ "templateRef": "template:default/slow", "values": {} }),
-        )
-        .unwrap();
-        assert_eq!(status, 201, "{body}");
-        let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        wait_for("the task runs", Duration::from_secs(20), || {
-            task(port, &id).is_some_and(|t| t["status"] == "processing")
-        });
-        id
+        start_slow_task(port)
         // Killed here (SIGKILL): no chance to record anything.
     };
 
@@ -309,7 +315,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Creates a task, follows its event stream to the completion event and
 /// returns the stream and the finished task.
-fn run_task(port: u16, request: &Value) -> (String, Value) {
+pub(crate) fn run_task(port: u16, request: &Value) -> (String, Value) {
     let (status, body) = post(port, "/api/scaffolder/v2/tasks", request).unwrap();
     assert_eq!(status, 201, "{request}: {body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["id"]

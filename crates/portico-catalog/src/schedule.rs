@@ -82,6 +82,9 @@ impl Catalog {
         let owner = self.replica_id();
         let mut total = 0;
         loop {
+            if self.refreshing_stopped() {
+                return Ok(total);
+            }
             let claims = self.store().transaction(|tx| {
                 tx.claim_due_locations(owner, now_ms(), policy.lease_ms(), policy.batch)
                     .map_err(CatalogError::from)
@@ -113,9 +116,36 @@ impl Catalog {
     /// Refreshes a location this replica has claimed, then releases the
     /// claim with the time of its next refresh.
     fn refresh_claimed(&self, claim: &LocationClaim) -> Result<RefreshOutcome, CatalogError> {
+        let span = tracing::info_span!(
+            "location read",
+            location = %claim.id,
+            r#type = %claim.location_type,
+            target = %claim.target,
+            outcome = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         let started = now_ms();
         let clock = Instant::now();
         let result = self.refresh_unclaimed(&claim.id);
+        let outcome = match &result {
+            Ok(RefreshOutcome::Unchanged) => "unchanged",
+            Ok(RefreshOutcome::Committed(_)) => "committed",
+            Ok(RefreshOutcome::Failed(_)) => "failed",
+            Ok(RefreshOutcome::Busy { .. }) => "busy",
+            Err(_) => "error",
+        };
+        span.record("outcome", outcome);
+        let location_type = claim.location_type.clone();
+        metrics::histogram!(
+            "portico_location_refresh_duration_seconds",
+            "type" => location_type.clone(),
+            "outcome" => outcome,
+        )
+        .record(clock.elapsed().as_secs_f64());
+        if matches!(outcome, "failed" | "error") {
+            metrics::counter!("portico_location_refresh_failures_total", "type" => location_type)
+                .increment(1);
+        }
         let failures = match &result {
             Ok(RefreshOutcome::Failed(_)) | Err(_) => claim.refresh_failures.saturating_add(1),
             Ok(_) => 0,

@@ -92,6 +92,8 @@ pub struct Catalog {
     write_lock: Mutex<()>,
     /// Names this process in location claims.
     replica_id: String,
+    /// Set at shutdown: `refresh_due` claims no more locations.
+    stop_refreshing: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -110,9 +112,22 @@ impl Catalog {
             synced_seq: Mutex::new(0),
             write_lock: Mutex::new(()),
             replica_id: replica_id(),
+            stop_refreshing: std::sync::atomic::AtomicBool::new(false),
         };
         catalog.reload_index()?;
         Ok(catalog)
+    }
+
+    /// Stops scheduled refreshing: reads under way finish, no more
+    /// locations are claimed. For shutdown; other replicas take over.
+    pub fn stop_refreshing(&self) {
+        self.stop_refreshing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn refreshing_stopped(&self) -> bool {
+        self.stop_refreshing
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Store {

@@ -189,6 +189,13 @@ impl Runner {
         context: &Value,
         log: &mut dyn FnMut(&str),
     ) -> Result<Map<String, Value>, ActionError> {
+        let _span = tracing::info_span!(
+            "scaffolder step",
+            step = %step.id,
+            action = %step.action,
+            dry_run = request.dry_run,
+        )
+        .entered();
         let action = self
             .actions
             .get(&step.action)

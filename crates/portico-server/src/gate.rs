@@ -21,7 +21,7 @@ use crate::{ApiError, AppState};
 fn is_open(path: &str) -> bool {
     matches!(
         path,
-        "/healthz" | "/readyz" | "/sign-in" | "/sign-in/guest" | "/sign-out"
+        "/healthz" | "/readyz" | "/metrics" | "/sign-in" | "/sign-in/guest" | "/sign-out"
     ) || path.starts_with("/api/auth/")
         || path.starts_with("/static/")
         || path == "/api/catalog/webhooks/git"

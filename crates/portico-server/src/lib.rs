@@ -9,6 +9,7 @@ mod csrf;
 pub mod docs;
 pub mod error;
 mod gate;
+pub mod metrics;
 mod params;
 mod routes;
 pub mod scaffolder;
@@ -50,11 +51,15 @@ pub struct AppState {
     pub scaffolder: Option<Arc<scaffolder::Scaffolder>>,
     /// Who is calling and what they may do.
     pub auth: Arc<auth::Auth>,
+    /// Set when the server begins to shut down: `/readyz` answers 503 so
+    /// load balancers stop sending requests while in-flight ones finish.
+    pub stopping: Arc<AtomicBool>,
 }
 
 impl AppState {
     /// The index lives in `<dataDir>/search`.
     pub fn new(catalog: Arc<Catalog>, config: &Config) -> Result<AppState, StartError> {
+        metrics::recorder();
         let docs = docs::docs_builder(&catalog, &config.techdocs);
         let auth = auth::Auth::from_config(&config.auth, &config.data_dir)?;
         let search = Search::start(
@@ -82,6 +87,7 @@ impl AppState {
             search: Arc::new(search),
             scaffolder: Some(scaffolder),
             auth: Arc::new(auth),
+            stopping: Arc::default(),
         })
     }
 
@@ -92,6 +98,7 @@ impl AppState {
         catalog: Arc<Catalog>,
         webhook_secret: Option<String>,
     ) -> Result<AppState, StartError> {
+        metrics::recorder();
         let docs = docs::docs_builder(&catalog, &config::TechDocsSection::default());
         let search = Search::start(catalog.store().clone(), None)?;
         let auth = auth::Auth::ephemeral(&config::AuthSection::default())?;
@@ -102,6 +109,7 @@ impl AppState {
             search: Arc::new(search),
             scaffolder: None,
             auth: Arc::new(auth),
+            stopping: Arc::default(),
         })
     }
 
@@ -255,6 +263,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(error::path_error))
     .service(routes::health::healthz)
     .service(routes::health::readyz)
+    .service(metrics::scrape)
     .configure(routes::catalog::configure)
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
@@ -272,8 +281,21 @@ pub fn serve(listener: TcpListener, catalog: Arc<Catalog>) -> std::io::Result<Se
     serve_state(listener, state)
 }
 
-/// Starts the HTTP server with the given state.
+/// Starts the HTTP server with the given state, stopped by its handle
+/// (signals are the caller's: see [`serve_with`]).
 pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    serve_with(listener, state, Duration::from_secs(10))
+}
+
+/// Starts the HTTP server; a graceful stop through its handle waits up to
+/// `shutdown_timeout` for requests in flight. The server does not handle
+/// signals itself: `portico serve` does, to stop the rest of the process in
+/// order too.
+pub fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown_timeout: Duration,
+) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -307,6 +329,8 @@ pub fn serve_state(listener: TcpListener, state: AppState) -> std::io::Result<Se
             })
             .configure(configure)
     })
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout.as_secs().max(1))
     .listen(listener)?
     .run();
     Ok(server)
@@ -348,6 +372,14 @@ impl Background {
                         tracing::warn!(error = %e, "refreshing due locations failed");
                     }
                 },
+            ));
+        }
+        if let Some(recorder) = metrics::recorder() {
+            handles.extend(every(
+                "portico-metrics",
+                metrics::UPKEEP_EVERY,
+                stop.clone(),
+                || recorder.run_upkeep(),
             ));
         }
         Background { stop, handles }

@@ -31,6 +31,7 @@ const REBUILD_SECTIONS: usize = 5_000;
 /// The search index of this replica and the thread that keeps it current.
 pub struct Search {
     index: Arc<SearchIndex>,
+    store: Store,
     /// The index was reused at start: it has (possibly dated) content.
     has_content: bool,
     ready: Arc<AtomicBool>,
@@ -57,13 +58,24 @@ impl Search {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, done) = (stop.clone(), ready.clone());
         let follower_index = index.clone();
+        let follower_store = store.clone();
         let handle = std::thread::Builder::new()
             .name("portico-search".to_string())
-            .spawn(move || follow(&store, &follower_index, &writer, opened, &done, &flag))
+            .spawn(move || {
+                follow(
+                    &follower_store,
+                    &follower_index,
+                    &writer,
+                    opened,
+                    &done,
+                    &flag,
+                )
+            })
             .map_err(|e| tracing::error!(error = %e, "cannot start the search thread"))
             .ok();
         Ok(Search {
             index,
+            store,
             has_content,
             ready,
             stop,
@@ -78,6 +90,16 @@ impl Search {
     /// Whether the index holds everything up to a recent change-log position.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Changes in the database's logs that the index does not have yet.
+    pub fn lag(&self) -> Result<Position, StoreError> {
+        let heads = heads(&self.store)?;
+        let at = self.index.position();
+        Ok(Position {
+            entities: heads.entities.saturating_sub(at.entities).max(0),
+            docs: heads.docs.saturating_sub(at.docs).max(0),
+        })
     }
 
     /// Whether queries should go to the index: it is ready, or it was
@@ -230,6 +252,14 @@ fn catch_up(
         entities: entity_changes.last().map_or(position.entities, |c| c.seq),
         docs: doc_changes.last().map_or(position.docs, |c| c.seq),
     };
+    let _span = tracing::info_span!(
+        "index update",
+        entity_changes = entity_changes.len(),
+        doc_changes = doc_changes.len(),
+        to_entities = next.entities,
+        to_docs = next.docs,
+    )
+    .entered();
     let entity_refs: Vec<String> = entity_changes
         .into_iter()
         .map(|c| c.entity_ref)
@@ -273,10 +303,12 @@ fn catch_up(
     for entity_ref in doc_refs {
         updates.push(doc_update(store, &entity_ref)?);
     }
+    let count = updates.len() as u64;
     writer.send(Batch {
         updates,
         position: next,
     })?;
+    metrics::counter!("portico_search_index_updates_total").increment(count);
     Ok(next)
 }
 

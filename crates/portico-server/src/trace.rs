@@ -16,6 +16,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub struct RequestTrace {
     pub span: tracing::Span,
     id: String,
+    method: String,
+    route: String,
     started: Instant,
 }
 
@@ -43,7 +45,25 @@ pub fn begin(req: &ServiceRequest) -> RequestTrace {
     RequestTrace {
         span,
         id,
+        method: method_label(req.method()).to_owned(),
+        route,
         started: Instant::now(),
+    }
+}
+
+/// Standard methods by name; anything else is one label, so made-up
+/// methods cannot grow the metrics' series without bound.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
     }
 }
 
@@ -58,7 +78,23 @@ pub fn finish(
     mut response: ServiceResponse<BoxBody>,
 ) -> ServiceResponse<BoxBody> {
     let status = response.status().as_u16();
-    let latency_ms = trace.started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = trace.started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
+    // Labelled by route pattern, never by path: one series per route, not
+    // one per entity (or per scanner's made-up URL).
+    metrics::counter!(
+        "portico_http_requests_total",
+        "method" => trace.method.clone(),
+        "route" => trace.route.clone(),
+        "status" => status.to_string(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "portico_http_request_duration_seconds",
+        "method" => trace.method,
+        "route" => trace.route,
+    )
+    .record(elapsed);
     trace.span.record("status", status);
     trace.span.record("latency_ms", latency_ms);
     trace.span.in_scope(|| {

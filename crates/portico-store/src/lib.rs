@@ -32,6 +32,7 @@ mod locations;
 mod pg_schema;
 mod relations;
 mod schema;
+mod stats;
 mod store;
 mod tasks;
 pub mod testing;
@@ -44,7 +45,8 @@ pub use error::StoreError;
 pub use locations::{ClaimOutcome, LocationClaim, LocationRow};
 pub use pg_schema::{create_schema, drop_schema};
 pub use relations::RelationRow;
-pub use store::{Backend, Store, Tx};
+pub use stats::KindCounts;
+pub use store::{Backend, PoolUsage, Store, Tx};
 pub use tasks::{TaskEventRow, TaskEventType, TaskFilter, TaskRow, TaskStatus};
 
 /// Rows per `IN (...)` lookup or delete. Far below SQLite's bound-variable limit, and small

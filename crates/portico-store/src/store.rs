@@ -190,6 +190,51 @@ impl Store {
     }
 }
 
+/// How many connections a pool holds and how many of them are in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub max: u32,
+    pub open: u32,
+    pub idle: u32,
+}
+
+impl Store {
+    /// The pool's size and use right now, for metrics.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (max, state) = match &self.pools {
+            Pools::Sqlite(pool) => (pool.max_size(), pool.state()),
+            Pools::Postgres(pool) => (pool.max_size(), pool.state()),
+        };
+        PoolUsage {
+            max,
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
+    /// Checks that the database answers within `timeout` and that every
+    /// migration this build knows has been applied; returns how many have
+    /// not. A readiness probe's question: it must not wait the pool's full
+    /// connection timeout, or the probe gives up before the answer comes.
+    pub fn check(&self, timeout: Duration) -> Result<usize, StoreError> {
+        let pending = match &self.pools {
+            Pools::Sqlite(pool) => {
+                let mut conn = pool.get_timeout(timeout)?;
+                conn.pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(|e| StoreError::Migration(e.to_string()))?
+                    .len()
+            }
+            Pools::Postgres(pool) => {
+                let mut conn = pool.get_timeout(timeout)?;
+                conn.pending_migrations(POSTGRES_MIGRATIONS)
+                    .map_err(|e| StoreError::Migration(e.to_string()))?
+                    .len()
+            }
+        };
+        Ok(pending)
+    }
+}
+
 #[derive(Debug, PartialEq)]
 enum Target {
     Sqlite(String),

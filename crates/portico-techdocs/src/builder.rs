@@ -137,6 +137,37 @@ impl DocBuilder {
         force: bool,
         log: &mut dyn FnMut(&str),
     ) -> Result<BuildOutcome, BuilderError> {
+        let span = tracing::info_span!(
+            "docs build",
+            entity = entity_ref,
+            outcome = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let started = Instant::now();
+        let outcome = self.build_in_span(entity_ref, entity, force, log);
+        let result = match &outcome {
+            Ok(BuildOutcome::Built { warnings: 0, .. }) => Some("built"),
+            Ok(BuildOutcome::Built { .. }) => Some("warnings"),
+            Ok(BuildOutcome::Failed(_)) | Err(_) => Some("failed"),
+            // Nothing was built: current, taken by another replica, or gone.
+            Ok(BuildOutcome::Unchanged | BuildOutcome::Busy | BuildOutcome::NoDocs) => None,
+        };
+        if let Some(result) = result {
+            span.record("outcome", result);
+            metrics::counter!("portico_techdocs_builds_total", "result" => result).increment(1);
+            metrics::histogram!("portico_techdocs_build_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+        }
+        outcome
+    }
+
+    fn build_in_span(
+        &self,
+        entity_ref: &str,
+        entity: &Value,
+        force: bool,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<BuildOutcome, BuilderError> {
         let source = match self.locator.locate(entity) {
             Ok(Some(source)) => source,
             Ok(None) => {

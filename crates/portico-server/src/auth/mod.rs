@@ -302,6 +302,30 @@ impl Auth {
         id_token: Option<&str>,
         catalog: &Catalog,
     ) -> Result<(Identity, Option<portico_auth::OidcClaims>), ApiError> {
+        let outcome = self.identify(provider, id_token, catalog);
+        // Only configured providers become label values: a caller cannot
+        // grow the metric's label set with made-up names.
+        let known = match provider {
+            "guest" if self.guest => "guest",
+            "oidc" if self.oidc.is_some() => "oidc",
+            _ => "unknown",
+        };
+        let result = if outcome.is_ok() {
+            "signed-in"
+        } else {
+            "refused"
+        };
+        metrics::counter!("portico_auth_sign_ins_total", "provider" => known, "result" => result)
+            .increment(1);
+        outcome
+    }
+
+    fn identify(
+        &self,
+        provider: &str,
+        id_token: Option<&str>,
+        catalog: &Catalog,
+    ) -> Result<(Identity, Option<portico_auth::OidcClaims>), ApiError> {
         let index = catalog.index();
         let lookup = |r: &str| index.get(r).map(|e| e.value());
         match provider {

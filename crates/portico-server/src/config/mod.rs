@@ -37,6 +37,15 @@ pub struct Config {
 pub struct ServerConfig {
     pub host: String,
     pub port: u16,
+    /// Seconds from SIGTERM (or Ctrl-C) to exit: requests in flight finish
+    /// and running work stops within it. Keep it under the orchestrator's
+    /// grace period (Kubernetes: `terminationGracePeriodSeconds`, 30).
+    pub shutdown_timeout: u64,
+    /// Seconds after SIGTERM during which the server still answers while
+    /// `/readyz` says 503, so load balancers stop sending before the
+    /// listener closes (a connection arriving after that is refused).
+    /// Part of `shutdownTimeout`; Ctrl-C skips it.
+    pub shutdown_drain: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -417,6 +426,8 @@ impl Default for ServerConfig {
         ServerConfig {
             host: "127.0.0.1".to_string(),
             port: 7007,
+            shutdown_timeout: 10,
+            shutdown_drain: 2,
         }
     }
 }

@@ -75,7 +75,9 @@ pub(crate) async fn run(
     request: SearchQuery,
 ) -> Result<portico_search::SearchPage, ApiError> {
     let search = state.search.clone();
-    let page = if search.answers_from_index() {
+    let started = std::time::Instant::now();
+    let from_index = search.answers_from_index();
+    let page = if from_index {
         web::block(move || search.index().query(&request)).await??
     } else {
         // The first index is still being built: read the catalog instead.
@@ -95,5 +97,8 @@ pub(crate) async fn run(
         })
         .await??
     };
+    let source = if from_index { "index" } else { "catalog" };
+    metrics::histogram!("portico_search_query_duration_seconds", "source" => source)
+        .record(started.elapsed().as_secs_f64());
     Ok(page)
 }

@@ -56,7 +56,10 @@ pub struct Scaffolder {
     secrets: Mutex<HashMap<String, Value>>,
     /// Set when a task may be waiting; workers sleep on it.
     wake: (Mutex<bool>, Condvar),
+    /// Workers take no new task.
     stop: AtomicBool,
+    /// Running tasks stop at their next check and go back to the queue.
+    interrupt: AtomicBool,
 }
 
 impl Scaffolder {
@@ -81,6 +84,7 @@ impl Scaffolder {
             secrets: Mutex::new(HashMap::new()),
             wake: (Mutex::new(false), Condvar::new()),
             stop: AtomicBool::new(false),
+            interrupt: AtomicBool::new(false),
         })
     }
 
@@ -182,9 +186,19 @@ impl Scaffolder {
             .collect()
     }
 
+    /// Workers take no new task; each returns when the task it runs ends.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         self.wake_workers();
+    }
+
+    /// Stops the tasks still running (at their next cancellation check)
+    /// and puts them back in the queue, where a replica picks them up and
+    /// runs them again from the start: for a shutdown that cannot wait for
+    /// them. Implies [`Scaffolder::stop`].
+    pub fn interrupt(&self) {
+        self.interrupt.store(true, Ordering::Relaxed);
+        self.stop();
     }
 
     pub fn store(&self) -> &Store {

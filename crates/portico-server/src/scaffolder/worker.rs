@@ -66,6 +66,13 @@ impl Scaffolder {
     }
 
     fn run_task(&self, task: &TaskRow) {
+        let span = tracing::info_span!(
+            "scaffolder task",
+            task = %task.id,
+            created_by = %task.created_by,
+            status = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         let started = Instant::now();
         let secrets = self
             .lock_secrets()
@@ -85,14 +92,14 @@ impl Scaffolder {
                 tracing::warn!(task = %task.id, error = %e, "cannot remove a task's workspace");
             }
         }
+        // Stopped by this server shutting down, not by a user: queued again.
+        if matches!(outcome, Err(RunError::Cancelled)) && self.interrupt.load(Ordering::Relaxed) {
+            span.record("status", "requeued");
+            self.requeue(task);
+            return;
+        }
         let (status, output, error) = match outcome {
             Ok(output) => (TaskStatus::Completed, Some(output), None),
-            // Stopped by this server shutting down, not by a user.
-            Err(RunError::Cancelled) if self.stop.load(Ordering::Relaxed) => (
-                TaskStatus::Failed,
-                None,
-                Some("the server stopped while the task ran; retry it".to_owned()),
-            ),
             Err(RunError::Cancelled) => (
                 TaskStatus::Cancelled,
                 None,
@@ -100,6 +107,9 @@ impl Scaffolder {
             ),
             Err(e) => (TaskStatus::Failed, None, Some(e.to_string())),
         };
+        span.record("status", status.as_str());
+        metrics::histogram!("portico_scaffolder_task_duration_seconds", "status" => status.as_str())
+            .record(started.elapsed().as_secs_f64());
         let output_json = output.as_ref().map(Value::to_string);
         let message = match (&status, &error) {
             (TaskStatus::Completed, _) => "Run completed".to_owned(),
@@ -140,6 +150,39 @@ impl Scaffolder {
             }
             Err(e) => {
                 tracing::error!(task = %task.id, error = %e, "recording a task's outcome failed")
+            }
+        }
+    }
+
+    /// Gives an interrupted task back to the queue, with a log line saying
+    /// why it will start again.
+    fn requeue(&self, task: &TaskRow) {
+        let body = json!({
+            "message": "this server stopped while the task ran; it will run again from the start on the next free worker",
+            "stepId": null,
+            "status": null,
+        });
+        let requeued = self.store.transaction(|tx| {
+            let mine = tx.requeue_task(&task.id, &self.replica)?;
+            if mine {
+                tx.append_task_event(
+                    &task.id,
+                    TaskEventType::Log.as_str(),
+                    &body.to_string(),
+                    now_ms(),
+                )?;
+            }
+            Ok::<_, StoreError>(mine)
+        });
+        match requeued {
+            Ok(true) => {
+                tracing::info!(task = %task.id, "scaffolder task interrupted by shutdown; queued again")
+            }
+            Ok(false) => {
+                tracing::warn!(task = %task.id, "the interrupted task was no longer this worker's")
+            }
+            Err(e) => {
+                tracing::error!(task = %task.id, error = %e, "cannot queue an interrupted task again; it fails when its heartbeat lapses")
             }
         }
     }
@@ -265,7 +308,7 @@ impl Scaffolder {
             if beat {
                 last_beat = Instant::now();
             }
-            if self.stop.load(Ordering::Relaxed) {
+            if self.interrupt.load(Ordering::Relaxed) {
                 cancelled.store(true, Ordering::Relaxed);
             }
             match state {

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub operator: String,
     /// Every write sent, for the audit check.
     writes: std::sync::Mutex<Vec<Write>>,
+    /// The server's shutting-down flag (`/readyz` answers 503 when set).
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
     _db: TestDb,
 }
 
@@ -171,6 +173,7 @@ impl TestApp {
             });
         }
         let auth = state.auth.clone();
+        let stopping = state.stopping.clone();
         let operator = auth
             .issue(&portico_auth::Identity {
                 user_entity_ref: OPERATOR.to_owned(),
@@ -209,6 +212,7 @@ impl TestApp {
             auth,
             operator,
             writes: std::sync::Mutex::new(Vec::new()),
+            stopping,
             _db: db,
         }
     }
@@ -578,6 +582,16 @@ pub fn seed(app: &TestApp) -> PathBuf {
     let r = app.register(&root);
     assert_eq!(r.status, 201, "register: {}", r.body);
     root
+}
+
+/// Polls `check` every 50 ms until it holds; fails, naming `what`, after
+/// 30 s.
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "{what} within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 pub fn names(items: &Value) -> Vec<String> {

@@ -11,6 +11,7 @@ mod config;
 mod entities;
 mod git;
 mod locations;
+mod metrics;
 mod permissions;
 mod refresh;
 mod scaffolder;

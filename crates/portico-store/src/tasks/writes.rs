@@ -294,6 +294,25 @@ impl Tx<'_> {
         Ok(retried > 0)
     }
 
+    /// Puts processing task `id`, claimed by `replica`, back in the queue: `open`, with
+    /// its claim and heartbeat cleared (a shutdown interrupted it; it runs again from the
+    /// start). `false`, changing nothing, when it is not processing under `replica`.
+    pub fn requeue_task(&mut self, id: &str, replica: &str) -> Result<bool, StoreError> {
+        let requeued = db_run!(self, |conn| diesel::update(
+            scaffolder_tasks::table
+                .find(id)
+                .filter(scaffolder_tasks::status.eq(TaskStatus::Processing.as_str()))
+                .filter(scaffolder_tasks::claimed_by.eq(replica))
+        )
+        .set((
+            scaffolder_tasks::status.eq(TaskStatus::Open.as_str()),
+            scaffolder_tasks::claimed_by.eq(None::<String>),
+            scaffolder_tasks::heartbeat_at.eq(None::<i64>),
+        ))
+        .execute(conn))?;
+        Ok(requeued > 0)
+    }
+
     /// Appends an event to task `task_id` and returns its id. `InvalidInput` for an event
     /// type not in [`TaskEventType`] or a task that does not exist.
     ///

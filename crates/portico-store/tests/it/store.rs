@@ -246,3 +246,30 @@ fn an_unreachable_postgres_is_unavailable_quickly() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_check_reports_no_pending_migrations_and_the_pool_its_use() {
+    for db in TestDb::all() {
+        let store = db.store();
+        let backend = store.backend();
+        assert_eq!(
+            store.check(std::time::Duration::from_secs(2)).unwrap(),
+            0,
+            "{backend:?}: every migration applied at open"
+        );
+        let usage = store.pool_usage();
+        assert!(
+            usage.max >= 1 && usage.open <= usage.max,
+            "{backend:?}: {usage:?}"
+        );
+        assert!(usage.idle <= usage.open, "{backend:?}: {usage:?}");
+        // A connection held is not idle.
+        store
+            .read(|_tx| {
+                let held = store.pool_usage();
+                assert!(held.open > held.idle, "{backend:?}: {held:?}");
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+}

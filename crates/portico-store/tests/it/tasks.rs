@@ -541,6 +541,64 @@ fn a_failed_or_cancelled_task_is_retried_as_new_and_others_are_not() {
     }
 }
 
+#[test]
+fn an_interrupted_task_is_queued_again_only_by_its_replica_and_counted_by_status() {
+    for db in TestDb::all() {
+        let backend = db.store().backend();
+        let store = db.store();
+        create_claimed(store, "t-running", "r1", 100);
+        store
+            .transaction(|tx| tx.heartbeat_task("t-running", "r1", 150))
+            .unwrap();
+        create_claimed(store, "t-done", "r1", 200);
+        assert!(finish(store, "t-done", "r1", "completed", 300));
+        create(store, "t-open", ALICE, 400);
+
+        let requeue = |id: &str, replica: &str| {
+            store
+                .transaction(|tx| tx.requeue_task(id, replica))
+                .unwrap()
+        };
+        let before = task(store, "t-running");
+        assert!(!requeue("t-running", "r2"), "{backend:?}: not r2's");
+        assert_eq!(task(store, "t-running"), before, "{backend:?}: unchanged");
+        assert!(!requeue("t-done", "r1"), "{backend:?}: finished");
+        assert!(!requeue("nope", "r1"), "{backend:?}");
+
+        let counts = store.read(|tx| tx.task_status_counts()).unwrap();
+        assert_eq!(
+            counts,
+            [
+                ("completed".to_owned(), 1),
+                ("open".to_owned(), 1),
+                ("processing".to_owned(), 1)
+            ],
+            "{backend:?}"
+        );
+
+        assert!(requeue("t-running", "r1"), "{backend:?}");
+        let queued = task(store, "t-running");
+        assert_eq!(queued.status, "open", "{backend:?}");
+        assert_eq!(
+            (queued.claimed_by, queued.heartbeat_at),
+            (None, None),
+            "{backend:?}"
+        );
+        assert_eq!(queued.created_at, 100, "{backend:?}: keeps its place");
+        let counts = store.read(|tx| tx.task_status_counts()).unwrap();
+        assert_eq!(
+            counts,
+            [("completed".to_owned(), 1), ("open".to_owned(), 2)],
+            "{backend:?}"
+        );
+        // Another replica picks it up first: it is the oldest open task.
+        assert_eq!(
+            claim(store, "r2", 500).map(|t| t.id).as_deref(),
+            Some("t-running")
+        );
+    }
+}
+
 /// The version diesel records for `2026-11-23-000004_scaffolder`.
 const SCAFFOLDER_MIGRATION: &str = "20261123000004";
 
@@ -565,6 +623,11 @@ fn the_scaffolder_migration_reverts_and_reapplies() {
                 "{backend:?}: down.sql dropped {table}"
             );
         }
+        assert_eq!(
+            db.store().check(std::time::Duration::from_secs(2)).unwrap(),
+            2,
+            "{backend:?}: a readiness check sees the two missing migrations"
+        );
 
         let reopened = Store::open(db.url()).unwrap();
         assert_eq!(reopened.read(|tx| tx.task("t1")).unwrap(), None);

@@ -1,0 +1,408 @@
+//! `GET /metrics` in Prometheus' text format.
+//!
+//! Two sources make one page. Events (requests, refreshes, builds, queries,
+//! tasks) are recorded where they happen through the `metrics` facade, the
+//! way `tracing` records logs: each crate records, none knows the exporter.
+//! The state of this replica (entities by kind, orphans, failing entities,
+//! tasks by status, index lag, the connection pool) is read at scrape time
+//! from the app's own store and index, so it is always current and belongs
+//! to this app even where several share a process (tests).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::{get, web, HttpResponse};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use portico_store::StoreError;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Upper bounds of latency buckets, in seconds: from a cached API answer
+/// (sub-millisecond) to a docs build or a template run (minutes).
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0, 120.0, 300.0,
+];
+
+/// How often histogram samples are folded into buckets between scrapes, so
+/// memory stays bounded when nobody scrapes.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Every family on the page, with its type and help text: the reference
+/// for the docs, the Grafana dashboard and the alert rules (a test checks
+/// that those use only names listed here).
+pub const FAMILIES: &[(&str, &str, &str)] = &[
+    (
+        "portico_build_info",
+        "gauge",
+        "Always 1; the version label says which build runs.",
+    ),
+    (
+        "portico_http_requests_total",
+        "counter",
+        "HTTP requests answered, by method, route pattern and status.",
+    ),
+    (
+        "portico_http_request_duration_seconds",
+        "histogram",
+        "Time to answer an HTTP request, by method and route pattern.",
+    ),
+    ("portico_entities", "gauge", "Entities stored, by kind."),
+    (
+        "portico_orphaned_entities",
+        "gauge",
+        "Entities whose location no longer lists them, by kind.",
+    ),
+    (
+        "portico_entities_with_errors",
+        "gauge",
+        "Entities whose last processing reported an error, by kind.",
+    ),
+    (
+        "portico_locations_with_errors",
+        "gauge",
+        "Locations whose last read reported an error.",
+    ),
+    (
+        "portico_location_refresh_duration_seconds",
+        "histogram",
+        "Time to read and commit one location, by type and outcome.",
+    ),
+    (
+        "portico_location_refresh_failures_total",
+        "counter",
+        "Location reads that failed (unreadable, invalid), by type.",
+    ),
+    (
+        "portico_techdocs_builds_total",
+        "counter",
+        "Docs builds, by result (built, warnings, failed).",
+    ),
+    (
+        "portico_techdocs_build_duration_seconds",
+        "histogram",
+        "Time to build one docs site.",
+    ),
+    (
+        "portico_search_query_duration_seconds",
+        "histogram",
+        "Time to answer a search query, by source (index or catalog scan).",
+    ),
+    (
+        "portico_search_index_lag",
+        "gauge",
+        "Changes in the database not yet in this replica's search index, by log (entities, docs).",
+    ),
+    (
+        "portico_search_index_updates_total",
+        "counter",
+        "Entity and doc-site updates sent to this replica's search index.",
+    ),
+    (
+        "portico_search_index_ready",
+        "gauge",
+        "1 when this replica's search index has caught up with the database once.",
+    ),
+    (
+        "portico_scaffolder_tasks",
+        "gauge",
+        "Scaffolder tasks in the database, by status.",
+    ),
+    (
+        "portico_scaffolder_task_duration_seconds",
+        "histogram",
+        "Time a task ran on this replica, by final status.",
+    ),
+    (
+        "portico_auth_sign_ins_total",
+        "counter",
+        "Sign-ins, by provider and result.",
+    ),
+    (
+        "portico_db_pool_connections",
+        "gauge",
+        "Database connections of this replica, by state (active, idle, max).",
+    ),
+];
+
+/// Installs the process-wide recorder once and returns its handle; `None`
+/// when some other recorder was installed first (then only the state part
+/// of the page is served).
+pub fn recorder() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = match PrometheusBuilder::new().set_buckets(BUCKETS) {
+                Ok(builder) => builder,
+                Err(e) => {
+                    tracing::error!(error = %e, "metrics buckets are invalid");
+                    return None;
+                }
+            };
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    for (name, kind, help) in FAMILIES {
+                        describe(name, kind, help);
+                    }
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot install the metrics recorder");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn describe(name: &'static str, kind: &str, help: &'static str) {
+    match kind {
+        "counter" => metrics::describe_counter!(name, help),
+        "histogram" => metrics::describe_histogram!(name, metrics::Unit::Seconds, help),
+        _ => metrics::describe_gauge!(name, help),
+    }
+}
+
+#[get("/metrics")]
+pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let body = web::block(move || render(&state)).await??;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+/// The page: recorded events first, then this replica's state.
+fn render(state: &AppState) -> Result<String, StoreError> {
+    let mut page = recorder().map(PrometheusHandle::render).unwrap_or_default();
+    let store = state.catalog.store();
+    let (kinds, failing_locations, tasks) = store.read(|tx| {
+        Ok::<_, StoreError>((
+            tx.kind_counts()?,
+            tx.failing_location_count()?,
+            tx.task_status_counts()?,
+        ))
+    })?;
+    let mut out = Gauges::new(&mut page);
+    out.family("portico_build_info");
+    out.sample(
+        "portico_build_info",
+        &[("version", env!("CARGO_PKG_VERSION"))],
+        1,
+    );
+    out.family("portico_entities");
+    for k in &kinds {
+        out.sample("portico_entities", &[("kind", &k.kind)], k.entities);
+    }
+    out.family("portico_orphaned_entities");
+    for k in &kinds {
+        out.sample("portico_orphaned_entities", &[("kind", &k.kind)], k.orphans);
+    }
+    out.family("portico_entities_with_errors");
+    for k in &kinds {
+        out.sample(
+            "portico_entities_with_errors",
+            &[("kind", &k.kind)],
+            k.with_errors,
+        );
+    }
+    out.family("portico_locations_with_errors");
+    out.sample("portico_locations_with_errors", &[], failing_locations);
+    out.family("portico_scaffolder_tasks");
+    for status in ["open", "processing", "completed", "failed", "cancelled"] {
+        let n = tasks
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
+        out.sample("portico_scaffolder_tasks", &[("status", status)], n);
+    }
+    let lag = state.search.lag()?;
+    out.family("portico_search_index_lag");
+    out.sample(
+        "portico_search_index_lag",
+        &[("log", "entities")],
+        lag.entities,
+    );
+    out.sample("portico_search_index_lag", &[("log", "docs")], lag.docs);
+    out.family("portico_search_index_ready");
+    out.sample(
+        "portico_search_index_ready",
+        &[],
+        i64::from(state.search.is_ready()),
+    );
+    let pool = store.pool_usage();
+    out.family("portico_db_pool_connections");
+    let active = pool.open.saturating_sub(pool.idle);
+    for (label, n) in [("active", active), ("idle", pool.idle), ("max", pool.max)] {
+        out.sample(
+            "portico_db_pool_connections",
+            &[("state", label)],
+            i64::from(n),
+        );
+    }
+    Ok(page)
+}
+
+/// Writes gauge families in the text format, with their help lines.
+struct Gauges<'a> {
+    page: &'a mut String,
+}
+
+impl<'a> Gauges<'a> {
+    fn new(page: &'a mut String) -> Gauges<'a> {
+        if !page.is_empty() && !page.ends_with('\n') {
+            page.push('\n');
+        }
+        Gauges { page }
+    }
+
+    fn family(&mut self, name: &str) {
+        let help = FAMILIES
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map_or("", |(_, _, help)| help);
+        let _ = writeln!(self.page, "# HELP {name} {help}");
+        let _ = writeln!(self.page, "# TYPE {name} gauge");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: i64) {
+        self.page.push_str(name);
+        if !labels.is_empty() {
+            self.page.push('{');
+            for (i, (key, value)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.page.push(',');
+                }
+                let _ = write!(self.page, "{key}=\"{}\"", escape(value));
+            }
+            self.page.push('}');
+        }
+        let _ = writeln!(self.page, " {value}");
+    }
+}
+
+/// Label values escape backslash, quote and newline.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// One line of a scraped page: family sample name, labels, value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Sample {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The value of the first sample named `name` that has these labels.
+pub fn sample_value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(v)))
+        .map(|s| s.value)
+}
+
+/// Reads a page in the text format back into samples (for tests and
+/// tools that check a scrape); comment lines are skipped, and a line that
+/// does not parse is an error naming it.
+pub fn parse_samples(page: &str) -> Result<Vec<Sample>, String> {
+    page.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| parse_line(line).ok_or_else(|| format!("not a sample: {line}")))
+        .collect()
+}
+
+fn parse_line(line: &str) -> Option<Sample> {
+    let (series, value) = line.rsplit_once(' ')?;
+    let value = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        v => v.parse().ok()?,
+    };
+    let Some((name, rest)) = series.split_once('{') else {
+        return Some(Sample {
+            name: series.to_owned(),
+            labels: Vec::new(),
+            value,
+        });
+    };
+    let mut labels = Vec::new();
+    let mut rest = rest.strip_suffix('}')?;
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once("=\"")?;
+        let mut text = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (i, '"') => break i,
+                (_, '\\') => match chars.next()?.1 {
+                    'n' => text.push('\n'),
+                    c => text.push(c),
+                },
+                (_, c) => text.push(c),
+            }
+        };
+        labels.push((key.to_owned(), text));
+        rest = after[end + 1..].trim_start_matches(',');
+    }
+    Some(Sample {
+        name: name.to_owned(),
+        labels,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        let mut page = String::new();
+        Gauges::new(&mut page).sample("x", &[("kind", "a\"b\\c\nd")], 3);
+        assert_eq!(page, "x{kind=\"a\\\"b\\\\c\\nd\"} 3\n");
+    }
+
+    #[test]
+    fn pages_parse_back_into_samples() {
+        let page =
+            "# HELP x y\nx{kind=\"a\\\"b\",le=\"+Inf\"} 3\nup 1.5\nh_bucket{le=\"+Inf\"} +Inf\n";
+        let samples = parse_samples(page).unwrap();
+        assert_eq!(samples.len(), 3);
+        assert_eq!(samples[0].label("kind"), Some("a\"b"));
+        assert_eq!(samples[0].label("le"), Some("+Inf"));
+        assert_eq!(samples[0].value, 3.0);
+        assert_eq!(samples[1].name, "up");
+        assert!(samples[1].labels.is_empty());
+        assert!(samples[2].value.is_infinite());
+        assert!(parse_samples("x{kind=\"a} 1").is_err());
+        assert!(parse_samples("x one").is_err());
+    }
+
+    #[test]
+    fn every_family_has_a_known_type() {
+        for (name, kind, help) in FAMILIES {
+            assert!(name.starts_with("portico_"), "{name}");
+            assert!(
+                ["counter", "gauge", "histogram"].contains(kind),
+                "{name}: {kind}"
+            );
+            assert!(!help.is_empty(), "{name}");
+            assert_eq!(kind == &"counter", name.ends_with("_total"), "{name}");
+        }
+    }
+}
