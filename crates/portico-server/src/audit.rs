@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list);
 }
 
@@ -151,6 +151,11 @@ fn parse_since(value: &str) -> Result<i64, ApiError> {
 
 /// `GET /api/audit?entityRef=&actor=&since=&limit=`, newest first; for
 /// admins and services permitted `audit-read`.
+#[utoipa::path(
+    params(("entityRef" = Option<String>, Query, description = "Only changes to this entity"), ("actor" = Option<String>, Query, description = "Only this actor"), ("since" = Option<String>, Query, description = "Epoch milliseconds or RFC 3339"), ("limit" = Option<u32>, Query, description = "At most this many")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{ items: [{ at, actor, action, target, result, status, … }] }`, newest first; admins only", body = Object))
+)]
 #[get("/api/audit")]
 async fn list(
     state: web::Data<AppState>,

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod error;
 mod gate;
 pub mod metrics;
+pub mod openapi;
 mod params;
 mod routes;
 pub mod scaffolder;
@@ -252,8 +253,11 @@ pub fn open_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
     Ok(catalog)
 }
 
-/// Registers every route, extractor config and the error envelope.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route, extractor config and the error envelope. Routes
+/// go through `service(...)` of utoipa-actix-web's config, which takes only
+/// handlers described with `#[utoipa::path]`: each one is in the OpenAPI
+/// document.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(4 * 1024 * 1024)
@@ -261,9 +265,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .app_data(web::FormConfig::default().error_handler(ui::form_error))
     .service(routes::health::healthz)
     .service(routes::health::readyz)
     .service(metrics::scrape)
+    .service(openapi::document)
     .configure(routes::catalog::configure)
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
@@ -272,6 +278,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(audit::configure)
     .configure(ui::configure)
     .default_service(web::to(error::not_found));
+}
+
+/// The OpenAPI document of every route [`configure`] registers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .configure(configure)
+        .split_for_parts();
+    openapi::finish(api)
 }
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests),
@@ -297,9 +313,15 @@ pub fn serve_with(
     shutdown_timeout: Duration,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    let spec = openapi()
+        .to_json()
+        .map_err(|e| std::io::Error::other(format!("the OpenAPI document: {e}")))?;
+    let spec = web::Data::new(openapi::ApiSpec(spec));
     let server = HttpServer::new(move || {
+        use utoipa_actix_web::AppExt;
         App::new()
             .app_data(state.clone())
+            .app_data(spec.clone())
             .wrap_fn(|req, srv| {
                 let trace = trace::begin(&req);
                 let span = trace.span.clone();
@@ -327,7 +349,9 @@ pub fn serve_with(
                 }
                 .instrument(span)
             })
+            .into_utoipa_app()
             .configure(configure)
+            .into_app()
     })
     .disable_signals()
     .shutdown_timeout(shutdown_timeout.as_secs().max(1))

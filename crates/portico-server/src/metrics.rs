@@ -165,6 +165,10 @@ fn describe(name: &'static str, kind: &str, help: &'static str) {
     }
 }
 
+#[utoipa::path(
+    security(()),
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+)]
 #[get("/metrics")]
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let state = state.into_inner();

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use crate::auth::{Caller, COOKIE};
 use crate::{ApiError, AppState};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        web::scope("/api/auth")
+        utoipa_actix_web::scope("/api/auth")
             .service(jwks)
             .service(me)
             .service(refresh_get)
@@ -21,6 +21,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+#[utoipa::path(
+    security(()),
+    responses((status = 200, description = "`{ keys }`: the public keys Portico tokens are signed with", body = Object))
+)]
 #[get("/.well-known/jwks.json")]
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -36,6 +40,9 @@ fn identity_json(identity: &Identity) -> Value {
     })
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "`{ identity }`: who the bearer is (`null` when anonymous)", body = Object))
+)]
 #[get("/me")]
 async fn me(caller: Caller) -> HttpResponse {
     let body = match &caller.0 {
@@ -132,6 +139,11 @@ fn profile(state: &AppState, identity: &Identity, claims: Option<&OidcClaims>) -
     })
 }
 
+#[utoipa::path(
+    security(()),
+    params(("provider" = String, Path, description = "`guest` or `oidc`"), ("id_token" = Option<String>, Query, description = "The identity provider's ID token (oidc)")),
+    responses((status = 200, description = "`{ backstageIdentity: { token, expiresInSeconds, identity }, profile }`; sets the session cookie", body = Object))
+)]
 #[get("/{provider}/refresh")]
 async fn refresh_get(
     state: web::Data<AppState>,
@@ -142,6 +154,12 @@ async fn refresh_get(
     refresh(state, req, provider.into_inner(), Some(query.into_inner())).await
 }
 
+#[utoipa::path(
+    security(()),
+    params(("provider" = String, Path, description = "`guest` or `oidc`")),
+    request_body(content = Object, description = "Optional: `id_token` as a form field (oidc); or the ID token as a bearer", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "`{ backstageIdentity: { token, expiresInSeconds, identity }, profile }`; sets the session cookie", body = Object))
+)]
 #[post("/{provider}/refresh")]
 async fn refresh_post(
     state: web::Data<AppState>,
@@ -155,6 +173,11 @@ async fn refresh_post(
     refresh(state, req, provider.into_inner(), form).await
 }
 
+#[utoipa::path(
+    security(()),
+    params(("provider" = String, Path, description = "`guest` or `oidc`")),
+    responses((status = 200, description = "Signed out: the session cookie is cleared"))
+)]
 #[post("/{provider}/logout")]
 async fn logout(req: HttpRequest, provider: web::Path<String>) -> HttpResponse {
     let _ = provider;

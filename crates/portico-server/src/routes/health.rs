@@ -14,6 +14,10 @@ use crate::AppState;
 const DATABASE_WAIT: Duration = Duration::from_millis(800);
 
 /// Liveness: the process answers.
+#[utoipa::path(
+    security(()),
+    responses((status = 200, description = "`{ status: ok }`: the process answers", body = Object))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -22,6 +26,10 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers and has every migration this build
 /// knows, the search index has caught up once, and the server is not
 /// shutting down. 503 when any of these fails; each check says why.
+#[utoipa::path(
+    security(()),
+    responses((status = 200, description = "`{ status, checks: { database, migrations, searchIndex, server } }`: ready", body = Object), (status = 503, description = "Not ready; each failing check says why", body = Object))
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.catalog.store().clone();

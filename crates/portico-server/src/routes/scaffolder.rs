@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::techdocs::{event, EventStream};
 use crate::auth::Caller;
+use crate::openapi::ServerSentEvent;
 use crate::scaffolder::{task_json, Scaffolder};
 use crate::{ApiError, AppState};
 
@@ -20,9 +21,9 @@ const STREAM_POLL: Duration = Duration::from_millis(100);
 /// Events read per round.
 const EVENTS_PAGE: i64 = 500;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        web::scope("/api/scaffolder/v2")
+        utoipa_actix_web::scope("/api/scaffolder/v2")
             .service(create_task)
             .service(list_tasks)
             .service(get_task)
@@ -83,6 +84,11 @@ struct CreateTask {
     secrets: Value,
 }
 
+#[utoipa::path(
+    request_body(content = Object, description = "`{ templateRef, values, secrets? }`", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "`{ id }` of the new task", body = Object))
+)]
 #[post("/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
@@ -121,6 +127,10 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
+#[utoipa::path(
+    params(("createdBy" = Option<String>, Query, description = "A user ref"), ("status" = Option<String>, Query, description = "open, processing, completed, failed or cancelled"), ("limit" = Option<u32>, Query, description = "Page size"), ("offset" = Option<u32>, Query, description = "Tasks to skip")),
+    responses((status = 200, description = "`{ tasks, totalTasks }`", body = Object))
+)]
 #[get("/tasks")]
 async fn list_tasks(
     state: web::Data<AppState>,
@@ -152,6 +162,10 @@ async fn list_tasks(
     Ok(HttpResponse::Ok().json(json!({ "tasks": tasks, "totalTasks": total })))
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 200, description = "The task: `{ id, spec, status, createdBy, createdAt, lastHeartbeatAt?, output? }`", body = Object))
+)]
 #[get("/tasks/{id}")]
 async fn get_task(
     state: web::Data<AppState>,
@@ -179,6 +193,10 @@ fn event_json(e: &portico_store::TaskEventRow) -> Value {
     })
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id"), ("after" = Option<i64>, Query, description = "Only events after this id")),
+    responses((status = 200, description = "The task's events: `[{ id, taskId, type, createdAt, body }]`", body = Vec<Object>))
+)]
 #[get("/tasks/{id}/events")]
 async fn task_events(
     state: web::Data<AppState>,
@@ -200,6 +218,10 @@ async fn task_events(
 
 /// The task's events as server-sent events (`event: log`, then `event:
 /// completion`), from `after` on; the stream ends with the task.
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id"), ("after" = Option<i64>, Query, description = "Only events after this id")),
+    responses((status = 200, description = "Server-sent events: `log` and `completion`, ending with the task", body = ServerSentEvent, content_type = "text/event-stream"))
+)]
 #[get("/tasks/{id}/eventstream")]
 async fn task_eventstream(
     state: web::Data<AppState>,
@@ -248,6 +270,11 @@ async fn task_eventstream(
         .streaming(EventStream(rx)))
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{ status }` after the request", body = Object))
+)]
 #[post("/tasks/{id}/cancel")]
 async fn cancel_task(
     state: web::Data<AppState>,
@@ -260,6 +287,11 @@ async fn cancel_task(
     Ok(HttpResponse::Ok().json(json!({ "status": row.status })))
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "`{ id }`: queued again", body = Object))
+)]
 #[post("/tasks/{id}/retry")]
 async fn retry_task(
     state: web::Data<AppState>,
@@ -296,6 +328,11 @@ struct DryRun {
 
 /// Runs a template given whole in the request (entity and files) without
 /// publishing or registering anything.
+#[utoipa::path(
+    request_body(content = Object, description = "`{ template, values, secrets?, directoryContents }`", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{ log, directoryContents, output, steps }`", body = Object))
+)]
 #[post("/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
@@ -324,11 +361,18 @@ async fn dry_run(
     Ok(HttpResponse::Ok().json(answer))
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "The actions templates may use: `[{ id, description, schema }]`", body = Vec<Object>))
+)]
 #[get("/actions")]
 async fn actions(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(scaffolder(&state)?.actions().describe()))
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "`{ title, description?, steps: [{ title, schema }] }`: the template's form", body = Object))
+)]
 #[get("/templates/{namespace}/{kind}/{name}/parameter-schema")]
 async fn parameter_schema(
     state: web::Data<AppState>,

@@ -9,8 +9,8 @@ use portico_search::{EntityDoc, SearchQuery, MAX_PAGE_LIMIT};
 
 use crate::{ApiError, AppState};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/search").service(query));
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/api/search").service(query));
 }
 
 /// `term`, `types[]` (or `types`), `filters[<field>]`, `pageLimit`,
@@ -59,6 +59,10 @@ fn parse(pairs: Vec<(String, String)>) -> Result<SearchQuery, ApiError> {
     Ok(parsed)
 }
 
+#[utoipa::path(
+    params(("term" = Option<String>, Query, description = "Words to look for"), ("types" = Option<Vec<String>>, Query, description = "`software-catalog` and/or `techdocs`"), ("pageCursor" = Option<String>, Query, description = "From `nextPageCursor`"), ("pageLimit" = Option<u32>, Query, description = "Results per page")),
+    responses((status = 200, description = "`{ results: [{ type, document, highlight, rank }], nextPageCursor?, previousPageCursor?, numberOfResults }`", body = Object))
+)]
 #[get("/query")]
 pub async fn query(
     state: web::Data<AppState>,

@@ -13,11 +13,12 @@ use portico_techdocs::{served, BuildOutcome};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::openapi::{Entity, ServerSentEvent};
 use crate::{ApiError, AppState};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        web::scope("/api/techdocs")
+        utoipa_actix_web::scope("/api/techdocs")
             .service(static_file)
             .service(site_metadata)
             .service(entity_metadata)
@@ -62,6 +63,10 @@ pub(crate) fn site_owner(key: &str, entity: &Value) -> Result<String, ApiError> 
     Ok(parsed.key())
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service"), ("path" = String, Path, description = "File of the site, e.g. `index.html`")),
+    responses((status = 200, description = "A file of the built site", body = String, content_type = "application/octet-stream"))
+)]
 #[get("/static/docs/{namespace}/{kind}/{name}/{path:.*}")]
 pub async fn static_file(
     state: web::Data<AppState>,
@@ -128,6 +133,10 @@ fn origin(url: &str) -> Option<&str> {
     Some(&url[..url.len() - rest.len() + host_len])
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "`{ site_name, site_description, build_timestamp, files, etag }`", body = Object))
+)]
 #[get("/metadata/techdocs/{namespace}/{kind}/{name}")]
 pub async fn site_metadata(
     state: web::Data<AppState>,
@@ -147,6 +156,10 @@ pub async fn site_metadata(
     }
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "The entity whose docs these are", body = Entity))
+)]
 #[get("/metadata/entity/{namespace}/{kind}/{name}")]
 pub async fn entity_metadata(
     state: web::Data<AppState>,
@@ -167,6 +180,10 @@ pub async fn entity_metadata(
 /// Builds the entity's docs if their source changed, streaming the
 /// builder's log as server-sent events: `log` lines, then `finish` with
 /// `{"updated": bool}`, or `error`.
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "Server-sent events: `log` lines, then `finish` with `{ updated }`", body = ServerSentEvent, content_type = "text/event-stream"))
+)]
 #[get("/sync/{namespace}/{kind}/{name}")]
 pub async fn sync(
     state: web::Data<AppState>,

@@ -14,7 +14,7 @@ use super::{
 use crate::params::Params;
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(catalog);
 }
 
@@ -77,6 +77,9 @@ fn usable(value: &str) -> Option<&str> {
     Some(value.trim()).filter(|v| !v.is_empty() && !v.contains(','))
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "The catalog table, with filters", body = String, content_type = "text/html"))
+)]
 #[get("/catalog")]
 async fn catalog(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
     let params = Params::parse(req.query_string()).map_err(UiError::from)?;

@@ -19,7 +19,7 @@ use crate::auth::Caller;
 use crate::scaffolder::Scaffolder;
 use crate::{ApiError, AppState};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(templates)
         .service(template_form)
         .service(template_submit)
@@ -35,6 +35,9 @@ fn scaffolder(state: &AppState) -> Result<&std::sync::Arc<Scaffolder>, UiError> 
         .ok_or_else(|| UiError::not_found("Creating from templates is not enabled on this server."))
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "The templates", body = String, content_type = "text/html"))
+)]
 #[get("/create")]
 async fn templates(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     let index = state.catalog.index();
@@ -149,6 +152,10 @@ fn form_page(
     )
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Template namespace"), ("name" = String, Path, description = "Template name")),
+    responses((status = 200, description = "A template's form", body = String, content_type = "text/html"))
+)]
 #[get("/create/templates/{namespace}/{name}")]
 async fn template_form(
     req: HttpRequest,
@@ -167,6 +174,11 @@ async fn template_form(
     )
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Template namespace"), ("name" = String, Path, description = "Template name")),
+    request_body(content = Object, description = "The form's fields", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Task created: to its page"), (status = 200, description = "The form again, with what to fix", body = String, content_type = "text/html"))
+)]
 #[post("/create/templates/{namespace}/{name}")]
 async fn template_submit(
     req: HttpRequest,
@@ -251,6 +263,9 @@ async fn template_submit(
     }
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "Tasks", body = String, content_type = "text/html"))
+)]
 #[get("/create/tasks")]
 async fn tasks(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     let scaffolder = scaffolder(&state)?.clone();
@@ -304,6 +319,10 @@ fn task_title(row: &TaskRow) -> String {
         .to_owned()
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 200, description = "A task's log", body = String, content_type = "text/html"))
+)]
 #[get("/create/tasks/{id}")]
 async fn task(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> UiResult {
     let scaffolder = scaffolder(&state)?.clone();
@@ -431,6 +450,10 @@ fn step_states(spec: &Value, events: &[TaskEventRow]) -> Vec<Value> {
         .collect()
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Task id")),
+    responses((status = 303, description = "Back to the task"))
+)]
 #[post("/create/tasks/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,

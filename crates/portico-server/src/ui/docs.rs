@@ -16,10 +16,13 @@ use super::{
 };
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(index).service(site_root).service(reader);
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "Every entity with docs", body = String, content_type = "text/html"))
+)]
 #[get("/docs")]
 async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
     // Entities with docs of their own (borrowed docs are the owner's site),
@@ -104,6 +107,10 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> UiResult {
 }
 
 /// `/docs/ns/kind/name` → the directory URL, which relative links need.
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 301, description = "To the site's first page (the same URL with a trailing slash)"))
+)]
 #[get("/docs/{namespace}/{kind}/{name}")]
 async fn site_root(path: web::Path<(String, String, String)>) -> HttpResponse {
     let (namespace, kind, name) = path.into_inner();
@@ -112,6 +119,10 @@ async fn site_root(path: web::Path<(String, String, String)>) -> HttpResponse {
         .finish()
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service"), ("path" = String, Path, description = "Page of the site")),
+    responses((status = 200, description = "A docs page", body = String, content_type = "text/html"))
+)]
 #[get("/docs/{namespace}/{kind}/{name}/{path:.*}")]
 async fn reader(
     req: HttpRequest,

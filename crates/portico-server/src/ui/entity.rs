@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::params::Params;
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview)
         .service(graph)
         .service(api_definition)
@@ -377,6 +377,10 @@ fn with_descendants(index: &CatalogIndex, group: &str) -> Vec<String> {
     groups
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "An entity's page", body = String, content_type = "text/html"))
+)]
 #[get("/catalog/{namespace}/{kind}/{name}")]
 async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -> UiResult {
     let (key, entity) = lookup(&state, &path)?;
@@ -469,6 +473,10 @@ const GRAPH_CHOICES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "An entity's dependency graph", body = String, content_type = "text/html"))
+)]
 #[get("/catalog/{namespace}/{kind}/{name}/graph")]
 async fn graph(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -> UiResult {
     let (key, entity) = lookup(&state, &path)?;
@@ -522,6 +530,10 @@ async fn graph(state: web::Data<AppState>, path: EntityPath, req: HttpRequest) -
 /// Definitions longer than this are shown as source only.
 const MAX_PARSED_DEFINITION: usize = 4 * 1024 * 1024;
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "An API's definition", body = String, content_type = "text/html"))
+)]
 #[get("/catalog/{namespace}/{kind}/{name}/api")]
 async fn api_definition(
     req: HttpRequest,
@@ -567,6 +579,10 @@ async fn api_definition(
     )
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 303, description = "Refreshed: back to the entity"))
+)]
 #[post("/catalog/{namespace}/{kind}/{name}/refresh")]
 async fn refresh(state: web::Data<AppState>, caller: Caller, path: EntityPath) -> UiResult {
     state
@@ -593,6 +609,10 @@ async fn refresh(state: web::Data<AppState>, caller: Caller, path: EntityPath) -
     )))
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "What unregistering would remove", body = String, content_type = "text/html"))
+)]
 #[get("/catalog/{namespace}/{kind}/{name}/unregister")]
 async fn unregister_confirm(
     req: HttpRequest,
@@ -670,6 +690,11 @@ struct UnregisterForm {
     uid: Option<String>,
 }
 
+#[utoipa::path(
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    request_body(content = Object, description = "`location` or `uid`: what to remove", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Removed: to the catalog"))
+)]
 #[post("/catalog/{namespace}/{kind}/{name}/unregister")]
 async fn unregister(
     state: web::Data<AppState>,

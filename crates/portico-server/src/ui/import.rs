@@ -9,10 +9,13 @@ use serde_json::{json, Value};
 use super::{display_name, entity_key, page, ref_href, short_ref, UiError, UiResult};
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(import_form).service(submit);
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "Register an existing repository", body = String, content_type = "text/html"))
+)]
 #[get("/catalog-import")]
 async fn import_form(req: HttpRequest) -> UiResult {
     page(
@@ -43,6 +46,10 @@ fn location_type(target: &str) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    request_body(content = Object, description = "`url`, `step`, `confirmed_url`", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "What would be registered, or what was", body = String, content_type = "text/html"))
+)]
 #[post("/catalog-import")]
 async fn submit(
     req: HttpRequest,

@@ -11,7 +11,7 @@ mod links;
 mod search;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, web, HttpResponse, ResponseError};
+use actix_web::{get, post, web, HttpResponse, ResponseError};
 use portico_web::{Chrome, Page};
 use serde_json::{json, Value};
 
@@ -19,7 +19,7 @@ use crate::{ApiError, AppState};
 
 pub(crate) use links::*;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(home)
         .service(asset)
         .service(sign_in_page)
@@ -33,11 +33,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(import::configure);
 }
 
+#[utoipa::path(
+    responses((status = 303, description = "To the catalog"))
+)]
 #[get("/")]
 async fn home() -> HttpResponse {
     see_other("/catalog")
 }
 
+#[utoipa::path(
+    params(("name" = String, Path, description = "Asset file name")),
+    responses((status = 200, description = "A stylesheet or script", body = String, content_type = "text/css"))
+)]
 #[get("/static/{name}")]
 async fn asset(name: web::Path<String>) -> Result<HttpResponse, UiError> {
     let asset = portico_web::assets::asset(&name)
@@ -76,6 +83,10 @@ pub(crate) fn sign_in_href(back: &str) -> String {
     format!("/sign-in?{next}")
 }
 
+#[utoipa::path(
+    params(("next" = Option<String>, Query, description = "Where to go after signing in")),
+    responses((status = 200, description = "Sign-in choices", body = String, content_type = "text/html"))
+)]
 #[get("/sign-in")]
 async fn sign_in_page(
     req: actix_web::HttpRequest,
@@ -95,7 +106,11 @@ async fn sign_in_page(
     )
 }
 
-#[actix_web::post("/sign-in/guest")]
+#[utoipa::path(
+    request_body(content = Object, description = "`next`: where to go after", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Signed in: to `next`"))
+)]
+#[post("/sign-in/guest")]
 async fn sign_in_guest(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
@@ -115,7 +130,10 @@ async fn sign_in_guest(
     Ok(response)
 }
 
-#[actix_web::post("/sign-out")]
+#[utoipa::path(
+    responses((status = 303, description = "Signed out: to the catalog"))
+)]
+#[post("/sign-out")]
 async fn sign_out(req: actix_web::HttpRequest) -> UiResult {
     let mut gone = crate::routes::auth::session_cookie(&req, String::new(), 0);
     gone.make_removal();
@@ -143,6 +161,20 @@ impl UiError {
             message: message.into(),
         }
     }
+}
+
+/// A form post the `Form` extractor cannot read (wrong content type, bad
+/// encoding, too big): an error page, like every other page error.
+pub(crate) fn form_error(
+    err: actix_web::error::UrlencodedError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    UiError {
+        status: err.status_code(),
+        heading: "That form cannot be read",
+        message: format!("{err}; forms are sent as application/x-www-form-urlencoded"),
+    }
+    .into()
 }
 
 impl From<ApiError> for UiError {

@@ -10,7 +10,7 @@ use super::{page, query_string, short_ref, UiError, UiResult};
 use crate::params::Params;
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(search);
 }
 
@@ -27,6 +27,10 @@ const TYPES: &[(&str, &str, &str)] = &[
 /// docs reader uses kind, namespace and name).
 const FILTERS: &[&str] = &["kind", "namespace", "name", "owner", "lifecycle", "type"];
 
+#[utoipa::path(
+    params(("query" = Option<String>, Query, description = "Words to look for")),
+    responses((status = 200, description = "Search results", body = String, content_type = "text/html"))
+)]
 #[get("/search")]
 async fn search(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
     let params = Params::parse(req.query_string()).map_err(UiError::from)?;

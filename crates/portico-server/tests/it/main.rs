@@ -12,6 +12,7 @@ mod entities;
 mod git;
 mod locations;
 mod metrics;
+mod openapi;
 mod permissions;
 mod refresh;
 mod scaffolder;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::openapi::Entity;
 use crate::params::Params;
 use crate::AppState;
 
@@ -49,6 +50,10 @@ fn json_body(json: &str) -> HttpResponse {
 
 /// `GET /entities`: a bare array; `Link: <…&after=…>; rel="next"` when a
 /// `limit` cut it short.
+#[utoipa::path(
+    params(("filter" = Option<Vec<String>>, Query, description = "Filter, `key=value[,key=value]`; several filters are OR-ed"), ("fields" = Option<Vec<String>>, Query, description = "Fields to return, e.g. `metadata.name,kind`"), ("order" = Option<Vec<String>>, Query, description = "`asc:field` or `desc:field`"), ("limit" = Option<u32>, Query, description = "Page size"), ("offset" = Option<u32>, Query, description = "Items to skip"), ("after" = Option<String>, Query, description = "Cursor from the `Link` header")),
+    responses((status = 200, description = "A bare array of entities (or of the selected fields); a `Link: rel=next` header when `limit` cut it short", body = Vec<Object>))
+)]
 #[get("/entities")]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string())?;
@@ -128,6 +133,10 @@ fn urlencode(s: &str) -> String {
 }
 
 /// `GET /entities/by-query`: `{ items, totalItems, pageInfo }`.
+#[utoipa::path(
+    params(("filter" = Option<Vec<String>>, Query, description = "Filter, `key=value[,key=value]`; several filters are OR-ed"), ("fields" = Option<Vec<String>>, Query, description = "Fields to return, e.g. `metadata.name,kind`"), ("orderField" = Option<Vec<String>>, Query, description = "`field,asc` or `field,desc`"), ("fullTextFilterTerm" = Option<String>, Query, description = "Text to look for"), ("fullTextFilterFields" = Option<Vec<String>>, Query, description = "Fields the text is looked for in"), ("limit" = Option<u32>, Query, description = "Page size (20 by default)"), ("cursor" = Option<String>, Query, description = "`pageInfo.nextCursor` or `prevCursor` of a previous page")),
+    responses((status = 200, description = "`{ items, totalItems, pageInfo: { nextCursor?, prevCursor? } }`", body = Object))
+)]
 #[get("/entities/by-query")]
 pub async fn by_query(
     state: web::Data<AppState>,
@@ -187,6 +196,10 @@ struct PageInfo {
     prev_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    params(("uid" = String, Path, description = "metadata.uid")),
+    responses((status = 200, description = "The entity", body = Entity))
+)]
 #[get("/entities/by-uid/{uid}")]
 pub async fn by_uid(
     state: web::Data<AppState>,
@@ -200,6 +213,11 @@ pub async fn by_uid(
     Ok(json_body(entity.as_str()))
 }
 
+#[utoipa::path(
+    params(("uid" = String, Path, description = "metadata.uid")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted (it returns at its location's next read unless removed there)"))
+)]
 #[delete("/entities/by-uid/{uid}")]
 pub async fn delete_by_uid(
     state: web::Data<AppState>,
@@ -221,6 +239,10 @@ fn ref_key(path: &(String, String, String)) -> String {
     EntityRef::new(&path.0, &path.1, &path.2).key()
 }
 
+#[utoipa::path(
+    params(("kind" = String, Path, description = "Entity kind, e.g. component", example = "component"), ("namespace" = String, Path, description = "Entity namespace, e.g. default", example = "default"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "The entity", body = Entity))
+)]
 #[get("/entities/by-name/{kind}/{namespace}/{name}")]
 pub async fn by_name(
     state: web::Data<AppState>,
@@ -235,6 +257,10 @@ pub async fn by_name(
     Ok(json_body(entity.as_str()))
 }
 
+#[utoipa::path(
+    params(("kind" = String, Path, description = "Entity kind, e.g. component", example = "component"), ("namespace" = String, Path, description = "Entity namespace, e.g. default", example = "default"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "`{ rootEntityRef, items: [{ entity, parentEntityRefs }] }`: the entity and the entities that emitted it", body = Object))
+)]
 #[get("/entities/by-name/{kind}/{namespace}/{name}/ancestry")]
 pub async fn ancestry(
     state: web::Data<AppState>,
@@ -280,6 +306,11 @@ pub struct ByRefsBody {
 }
 
 /// `POST /entities/by-refs`: one item per ref, `null` where none exists, in order.
+#[utoipa::path(
+    params(("filter" = Option<Vec<String>>, Query, description = "Filter, `key=value[,key=value]`; several filters are OR-ed"), ("fields" = Option<Vec<String>>, Query, description = "Fields to return, e.g. `metadata.name,kind`")),
+    request_body(content = Object, description = "`{ entityRefs: [..], fields?: [..] }`", content_type = "application/json"),
+    responses((status = 200, description = "`{ items }`: one per ref, in order, `null` where none exists", body = Object))
+)]
 #[post("/entities/by-refs")]
 pub async fn by_refs(
     state: web::Data<AppState>,

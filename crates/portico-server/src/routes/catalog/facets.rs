@@ -7,6 +7,10 @@ use crate::params::Params;
 use crate::AppState;
 
 /// `GET /entity-facets?facet=spec.type&filter=kind=component`.
+#[utoipa::path(
+    params(("facet" = Vec<String>, Query, description = "Fields to count values of, e.g. `kind`, `spec.type`"), ("filter" = Option<Vec<String>>, Query, description = "Filter, `key=value[,key=value]`; several filters are OR-ed")),
+    responses((status = 200, description = "`{ facets: { <facet>: [{ value, count }] } }`", body = Object))
+)]
 #[get("/entity-facets")]
 pub async fn entity_facets(
     state: web::Data<AppState>,

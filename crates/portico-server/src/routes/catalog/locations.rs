@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::openapi::Location;
 use crate::params::Params;
 use crate::AppState;
 
@@ -27,6 +28,12 @@ pub struct LocationInput {
 
 /// `POST /locations?dryRun=`: 201 with the location and what it emits; 409
 /// when it is registered already or claims another location's entities.
+#[utoipa::path(
+    params(("dryRun" = Option<bool>, Query, description = "Read and validate without registering")),
+    request_body(content = Object, description = "`{ type: url | file | git, target }`", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "`{ location, entities, exists? }`: the location and what it emits", body = Object))
+)]
 #[post("/locations")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -64,6 +71,9 @@ struct Created {
     exists: Option<bool>,
 }
 
+#[utoipa::path(
+    responses((status = 200, description = "`[{ data: { id, type, target } }]`", body = Vec<Object>))
+)]
 #[get("/locations")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
@@ -77,6 +87,10 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 
 /// The location, plus the problems its last read found (an addition to
 /// Backstage's shape, so users can see why an entity is missing).
+#[utoipa::path(
+    params(("id" = String, Path, description = "Location id")),
+    responses((status = 200, description = "The location", body = Location))
+)]
 #[get("/locations/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -89,6 +103,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(
+    params(("id" = String, Path, description = "Location id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Unregistered, with the entities it emitted"))
+)]
 #[delete("/locations/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -105,6 +124,10 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    params(("kind" = String, Path, description = "Entity kind, e.g. component", example = "component"), ("namespace" = String, Path, description = "Entity namespace, e.g. default", example = "default"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
+    responses((status = 200, description = "The location that emitted the entity", body = Location))
+)]
 #[get("/locations/by-entity/{kind}/{namespace}/{name}")]
 pub async fn by_entity(
     state: web::Data<AppState>,

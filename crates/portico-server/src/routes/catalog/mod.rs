@@ -8,9 +8,9 @@ mod webhooks;
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        web::scope("/api/catalog")
+        utoipa_actix_web::scope("/api/catalog")
             .service(entities::by_query)
             .service(entities::by_uid)
             .service(entities::delete_by_uid)
@@ -29,10 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(locations::by_entity)
             .service(locations::get)
             .service(locations::delete)
-            .service(
-                web::resource("/webhooks/git")
-                    .app_data(web::PayloadConfig::new(webhooks::MAX_PAYLOAD_BYTES))
-                    .route(web::post().to(webhooks::git_push)),
-            ),
+            // Only the webhook reads raw bodies: push payloads are big.
+            .app_data(web::PayloadConfig::new(webhooks::MAX_PAYLOAD_BYTES))
+            .service(webhooks::git_push),
     );
 }

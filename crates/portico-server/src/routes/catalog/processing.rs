@@ -17,6 +17,11 @@ pub struct RefreshInput {
 }
 
 /// `POST /refresh { entityRef }`: re-reads the entity's location now.
+#[utoipa::path(
+    request_body(content = Object, description = "`{ entityRef }`", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Refreshed: the entity's location was read again"))
+)]
 #[post("/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
@@ -40,6 +45,10 @@ pub struct ValidateInput {
 }
 
 /// `POST /validate-entity { entity, location }`: 200, or 400 `{ errors }`.
+#[utoipa::path(
+    request_body(content = Object, description = "`{ entity, location }`", content_type = "application/json"),
+    responses((status = 200, description = "The entity is valid", body = Object))
+)]
 #[post("/validate-entity")]
 pub async fn validate_entity(body: web::Json<ValidateInput>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -73,6 +82,11 @@ fn file_type() -> String {
     "file".to_string()
 }
 
+#[utoipa::path(
+    request_body(content = Object, description = "`{ location: { type?, target }, catalogFilename? }`", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{ existingEntityFiles, generateEntities }`: what registering the repository would add", body = Object))
+)]
 #[post("/analyze-location")]
 pub async fn analyze_location(
     state: web::Data<AppState>,
@@ -99,6 +113,9 @@ pub async fn analyze_location(
 
 /// Entities whose last processing failed, and locations whose last read
 /// reported problems: what a user checks when an entity does not show up.
+#[utoipa::path(
+    responses((status = 200, description = "`{ entities, locations }` whose last processing or read failed, with their errors", body = Object))
+)]
 #[get("/entities/unprocessed/failed")]
 pub async fn failed(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
@@ -136,6 +153,9 @@ pub async fn failed(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// Processing is synchronous with each read, so nothing ever waits: the
 /// route exists so that clients polling it get an honest empty answer.
+#[utoipa::path(
+    responses((status = 200, description = "`{ entities: [] }`: processing is synchronous, nothing waits", body = Object))
+)]
 #[get("/entities/unprocessed/pending")]
 pub async fn pending() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "entities": [] }))

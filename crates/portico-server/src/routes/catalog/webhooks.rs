@@ -2,7 +2,7 @@
 //! and Bitbucket refresh the locations that read the pushed branch at once,
 //! instead of at their next scheduled refresh.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use portico_catalog::RefreshOutcome;
 use portico_forge::WebhookError;
 use serde_json::{json, Value};
@@ -17,6 +17,13 @@ pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
 /// `catalog.webhookSecret`, or no secret is configured; 200 with what was
 /// refreshed otherwise. The refreshes are done when the answer comes, so a
 /// client that reads the catalog next sees the pushed commit.
+#[utoipa::path(
+    tag = "catalog",
+    security(()),
+    request_body(content = Object, description = "The forge's push event (GitHub, GitLab, Gitea or Bitbucket), signed with catalog.webhookSecret", content_type = "application/json"),
+    responses((status = 200, description = "`{ event, refreshed: [{ location, status, … }] }`: what the push refreshed", body = Object))
+)]
+#[post("/webhooks/git")]
 pub async fn git_push(
     state: web::Data<AppState>,
     req: HttpRequest,
