@@ -7,6 +7,8 @@
 #   docker compose up                          # with PostgreSQL (docker-compose.yml)
 
 FROM rust:1.95-bookworm AS build
+# `docker build --build-arg FEATURES=otlp .` for OpenTelemetry export.
+ARG FEATURES=""
 WORKDIR /src
 # Dependencies first, so that editing Portico's code reuses their layer.
 COPY Cargo.toml Cargo.lock ./
@@ -17,7 +19,7 @@ COPY migrations migrations
 COPY tests tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin portico \
+    cargo build --release --locked --bin portico ${FEATURES:+--features "$FEATURES"} \
     && install -Dm755 target/release/portico /out/portico
 
 FROM debian:bookworm-slim

@@ -576,3 +576,88 @@ fn a_task_running_at_sigterm_goes_back_to_the_queue() {
         "{events:?}"
     );
 }
+
+/// With `--features otlp`, spans reach an OTLP/HTTP collector: here a
+/// socket that records what is POSTed to it.
+#[cfg(feature = "otlp")]
+#[test]
+fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
+    let collector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", collector.local_addr().unwrap());
+    let received: Arc<Mutex<Vec<u8>>> = Arc::default();
+    {
+        let received = received.clone();
+        std::thread::spawn(move || {
+            for stream in collector.incoming().flatten() {
+                let mut stream = stream;
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 64 * 1024];
+                // Read headers, then the body by Content-Length.
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                }
+                received.lock().unwrap().extend_from_slice(&request);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: application/x-protobuf\r\n\r\n");
+            }
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(&file, CATALOG).unwrap();
+    let port = free_port();
+    let child = Command::new(crate::BIN)
+        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("PORTICO_LOG", "warn")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    wait_for("ready", Duration::from_secs(60), || {
+        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
+    });
+    assert_eq!(
+        http_get(port, "/api/catalog/entities?limit=1").map(|(s, _)| s),
+        Some(200)
+    );
+    sigterm(&server);
+    wait_exit(&mut server, Duration::from_secs(15));
+    let received = received.lock().unwrap();
+    let text = String::from_utf8_lossy(&received);
+    assert!(
+        text.starts_with("POST /v1/traces"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    for needle in ["request", "/api/catalog/entities", "portico"] {
+        assert!(
+            received
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes()),
+            "{needle} is not in the exported spans"
+        );
+    }
+}

@@ -70,6 +70,15 @@ pub struct EntityMetadata {
     pub other: HashMap<String, Value>,
 }
 
+/// `POST /api/catalog/validate-entity`'s 400: Backstage's list of what is
+/// wrong with the entity, or the envelope when the request itself is bad.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ValidationFailure {
+    Invalid { errors: Vec<ErrorDetail> },
+    Request(ErrorEnvelope),
+}
+
 /// One event of a `text/event-stream` answer.
 #[derive(Serialize, ToSchema)]
 pub struct ServerSentEvent {

@@ -74,7 +74,7 @@ pub(crate) async fn may_control(
         .await?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateTask {
     template_ref: String,
@@ -85,7 +85,7 @@ struct CreateTask {
 }
 
 #[utoipa::path(
-    request_body(content = Object, description = "`{ templateRef, values, secrets? }`", content_type = "application/json"),
+    request_body(content = CreateTask, description = "The template and the values of its form", content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "`{ id }` of the new task", body = Object))
 )]
@@ -314,7 +314,7 @@ async fn retry_task(
     Ok(HttpResponse::Created().json(json!({ "id": id })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DryRun {
     template: Value,
@@ -329,7 +329,7 @@ struct DryRun {
 /// Runs a template given whole in the request (entity and files) without
 /// publishing or registering anything.
 #[utoipa::path(
-    request_body(content = Object, description = "`{ template, values, secrets?, directoryContents }`", content_type = "application/json"),
+    request_body(content = DryRun, description = "A template entity, its values and its files (base64)", content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 200, description = "`{ log, directoryContents, output, steps }`", body = Object))
 )]

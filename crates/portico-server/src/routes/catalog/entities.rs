@@ -297,7 +297,7 @@ struct AncestryEntry {
     parent_entity_refs: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ByRefsBody {
     entity_refs: Vec<String>,
@@ -308,7 +308,7 @@ pub struct ByRefsBody {
 /// `POST /entities/by-refs`: one item per ref, `null` where none exists, in order.
 #[utoipa::path(
     params(("filter" = Option<Vec<String>>, Query, description = "Filter, `key=value[,key=value]`; several filters are OR-ed"), ("fields" = Option<Vec<String>>, Query, description = "Fields to return, e.g. `metadata.name,kind`")),
-    request_body(content = Object, description = "`{ entityRefs: [..], fields?: [..] }`", content_type = "application/json"),
+    request_body(content = ByRefsBody, description = "The refs to look up, and the fields to return", content_type = "application/json"),
     responses((status = 200, description = "`{ items }`: one per ref, in order, `null` where none exists", body = Object))
 )]
 #[post("/entities/by-refs")]

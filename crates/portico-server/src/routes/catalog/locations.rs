@@ -19,7 +19,7 @@ pub fn location_json(l: &LocationRow) -> Value {
     json!({ "id": l.id, "type": l.location_type, "target": l.target })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LocationInput {
     #[serde(rename = "type")]
     location_type: String,
@@ -30,7 +30,7 @@ pub struct LocationInput {
 /// when it is registered already or claims another location's entities.
 #[utoipa::path(
     params(("dryRun" = Option<bool>, Query, description = "Read and validate without registering")),
-    request_body(content = Object, description = "`{ type: url | file | git, target }`", content_type = "application/json"),
+    request_body(content = LocationInput, description = "`type` is url, file or git", content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "`{ location, entities, exists? }`: the location and what it emits", body = Object))
 )]

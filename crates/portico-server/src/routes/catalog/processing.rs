@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshInput {
     entity_ref: String,
@@ -18,7 +18,7 @@ pub struct RefreshInput {
 
 /// `POST /refresh { entityRef }`: re-reads the entity's location now.
 #[utoipa::path(
-    request_body(content = Object, description = "`{ entityRef }`", content_type = "application/json"),
+    request_body(content = RefreshInput, description = "The entity whose location to read again", content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 200, description = "Refreshed: the entity's location was read again"))
 )]
@@ -38,7 +38,7 @@ pub async fn refresh(
     Ok(HttpResponse::Ok().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ValidateInput {
     entity: Option<Value>,
     location: Option<String>,
@@ -46,8 +46,11 @@ pub struct ValidateInput {
 
 /// `POST /validate-entity { entity, location }`: 200, or 400 `{ errors }`.
 #[utoipa::path(
-    request_body(content = Object, description = "`{ entity, location }`", content_type = "application/json"),
-    responses((status = 200, description = "The entity is valid", body = Object))
+    request_body(content = ValidateInput, description = "An entity and the location it would come from", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The entity is valid", body = Object),
+        (status = 400, description = "`{ errors: [{ name, message }] }`: what is wrong with the entity (or the envelope, when the request is malformed)", body = crate::openapi::ValidationFailure)
+    )
 )]
 #[post("/validate-entity")]
 pub async fn validate_entity(body: web::Json<ValidateInput>) -> Result<HttpResponse, ApiError> {
@@ -64,14 +67,14 @@ pub async fn validate_entity(body: web::Json<ValidateInput>) -> Result<HttpRespo
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyzeInput {
     location: AnalyzeLocation,
     catalog_filename: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AnalyzeLocation {
     #[serde(rename = "type", default = "file_type")]
     location_type: String,
@@ -83,7 +86,7 @@ fn file_type() -> String {
 }
 
 #[utoipa::path(
-    request_body(content = Object, description = "`{ location: { type?, target }, catalogFilename? }`", content_type = "application/json"),
+    request_body(content = AnalyzeInput, description = "A repository to look at", content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 200, description = "`{ existingEntityFiles, generateEntities }`: what registering the repository would add", body = Object))
 )]
