@@ -59,8 +59,14 @@ pub fn serve(config: &Config) -> Result<(), AnyError> {
             }
         }
     };
+    // Requests in flight get what is left after the drain, less the time
+    // kept for interrupting tasks: a stream that outlasts it (a task's
+    // event stream follows the task) is cut, and its client reconnects.
+    let in_flight = bound
+        .saturating_sub(drain + TASK_MARGIN)
+        .max(Duration::from_secs(1));
     let deadline = actix_web::rt::System::new().block_on(async move {
-        let server = portico_server::serve_with(listener, state, bound)?;
+        let server = portico_server::serve_with(listener, state, in_flight)?;
         let handle = server.handle();
         let signalled = actix_web::rt::spawn(async move {
             let signal = next_signal().await;
@@ -133,7 +139,8 @@ async fn first_of(
     .await
 }
 
-/// Ends the process at `deadline` whatever is still running.
+/// Ends the process at `deadline` whatever is still running. Spans not yet
+/// exported (OTLP) are lost then: the exit skips the flush.
 fn watchdog(deadline: Instant) {
     let spawned = std::thread::Builder::new()
         .name("portico-shutdown".to_string())

@@ -185,7 +185,22 @@ fn metrics_show_every_family_after_ingest_search_docs_a_task_and_failures() {
                 .is_some_and(|n| n >= 1.0)
         },
     );
-    let samples = scrape(port);
+    // The state part of the page is reused for 2 s: wait for the counts of
+    // the change above.
+    let mut samples = Vec::new();
+    wait_for(
+        "the gauges follow the catalog",
+        Duration::from_secs(30),
+        || {
+            samples = scrape(port);
+            sample_value(
+                &samples,
+                "portico_orphaned_entities",
+                &[("kind", "Resource")],
+            ) == Some(1.0)
+                && sample_value(&samples, "portico_locations_with_errors", &[]) == Some(1.0)
+        },
+    );
     let mut report = Vec::new();
     for (family, _, _) in FAMILIES {
         let value = total(&samples, family);
@@ -364,6 +379,22 @@ fn readyz_turns_503_when_postgresql_goes_away_and_200_when_it_returns() {
         http_get(port, "/healthz").map(|(s, _)| s),
         Some(200),
         "still alive"
+    );
+    // Metrics still answer, saying the database is away.
+    let mut down = Vec::new();
+    wait_for(
+        "metrics say the database is down",
+        Duration::from_secs(15),
+        || {
+            down = scrape(port);
+            sample_value(&down, "portico_database_up", &[]) == Some(0.0)
+        },
+    );
+    assert!(total(&down, "portico_http_requests_total").is_some_and(|n| n > 0.0));
+    assert_eq!(
+        total(&down, "portico_entities"),
+        None,
+        "no stale catalog counts"
     );
 
     proxy.up();
@@ -548,9 +579,19 @@ fn a_task_running_at_sigterm_goes_back_to_the_queue() {
         "server:\n  shutdownTimeout: 4\n",
     );
     let id = start_slow_task(port);
+    // A client following the task's event stream: the stream lasts as long
+    // as the task, so shutdown must cut it rather than wait for it.
+    let path = format!("/api/scaffolder/v2/tasks/{id}/eventstream");
+    let stream = std::thread::spawn(move || http_get(port, &path));
+    std::thread::sleep(Duration::from_millis(300));
     sigterm(&server);
     let (code, took) = wait_exit(&mut server, Duration::from_secs(10));
-    println!("exit {code:?} in {took:?} with a task running");
+    println!("exit {code:?} in {took:?} with a task running and its event stream open");
+    let followed = stream.join().unwrap();
+    assert!(
+        followed.is_some_and(|(status, body)| status == 200 && body.contains("event: log")),
+        "the stream was answered until it was cut"
+    );
     assert_eq!(code, Some(0));
     assert!(
         took <= Duration::from_secs(4) + Duration::from_millis(500),

@@ -120,7 +120,7 @@ impl Catalog {
             "location read",
             location = %claim.id,
             r#type = %claim.location_type,
-            target = %claim.target,
+            target = %without_credentials(&claim.target),
             outcome = tracing::field::Empty,
         );
         let _entered = span.enter();
@@ -210,6 +210,22 @@ impl Catalog {
     }
 }
 
+/// A target as logs and exported spans may show it: a URL's user and
+/// password (`https://user:token@host/…`) and its query are left out.
+fn without_credentials(target: &str) -> String {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target.to_owned();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path = &rest[end..];
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    format!("{scheme}://{host}{path}")
+}
+
 fn describe(result: &Result<RefreshOutcome, CatalogError>) -> String {
     match result {
         Ok(RefreshOutcome::Unchanged) => "unchanged".to_string(),
@@ -223,6 +239,25 @@ fn describe(result: &Result<RefreshOutcome, CatalogError>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_target_stay_out_of_logs() {
+        assert_eq!(
+            without_credentials(
+                "https://bot:ghp_secret@github.com/org/repo/blob/main/catalog-info.yaml?token=x"
+            ),
+            "https://github.com/org/repo/blob/main/catalog-info.yaml"
+        );
+        assert_eq!(
+            without_credentials("https://github.com/org/repo"),
+            "https://github.com/org/repo"
+        );
+        assert_eq!(
+            without_credentials("/srv/catalog/all.yaml"),
+            "/srv/catalog/all.yaml"
+        );
+        assert_eq!(without_credentials("ssh://git@host:22"), "ssh://host:22");
+    }
 
     #[test]
     fn delay_is_jittered_and_backs_off() {

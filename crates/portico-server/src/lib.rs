@@ -55,6 +55,8 @@ pub struct AppState {
     /// Set when the server begins to shut down: `/readyz` answers 503 so
     /// load balancers stop sending requests while in-flight ones finish.
     pub stopping: Arc<AtomicBool>,
+    /// The state part of `/metrics`, reused for a moment between scrapes.
+    pub metrics_state: metrics::StateCache,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             scaffolder: Some(scaffolder),
             auth: Arc::new(auth),
             stopping: Arc::default(),
+            metrics_state: metrics::StateCache::default(),
         })
     }
 
@@ -111,6 +114,7 @@ impl AppState {
             scaffolder: None,
             auth: Arc::new(auth),
             stopping: Arc::default(),
+            metrics_state: metrics::StateCache::default(),
         })
     }
 

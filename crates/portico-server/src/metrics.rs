@@ -9,12 +9,12 @@
 //! to this app even where several share a process (tests).
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use actix_web::{get, web, HttpResponse};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use portico_store::StoreError;
+use portico_store::{KindCounts, StoreError};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -125,7 +125,28 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
         "gauge",
         "Database connections of this replica, by state (active, idle, max).",
     ),
+    (
+        "portico_database_up",
+        "gauge",
+        "1 when this replica reached the database at the scrape (else the database-backed gauges are left out).",
+    ),
 ];
+
+/// How long the state part of the page is reused: scrapes cost database
+/// queries, and `/metrics` is open to anyone who reaches the port.
+const STATE_TTL: Duration = Duration::from_secs(2);
+
+/// Longest wait for a database connection during a scrape: while the
+/// database is away the page still comes, with `portico_database_up 0`.
+const DATABASE_WAIT: Duration = Duration::from_millis(800);
+
+/// More kinds than this and the smallest are counted together as `other`:
+/// kinds are free text, and each is a series.
+const MAX_KINDS: usize = 30;
+
+/// The state part of the page, as last rendered.
+#[derive(Default)]
+pub struct StateCache(Mutex<Option<(Instant, String)>>);
 
 /// Installs the process-wide recorder once and returns its handle; `None`
 /// when some other recorder was installed first (then only the state part
@@ -181,21 +202,76 @@ pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// The page: recorded events first, then this replica's state.
 fn render(state: &AppState) -> Result<String, StoreError> {
     let mut page = recorder().map(PrometheusHandle::render).unwrap_or_default();
-    let store = state.catalog.store();
-    let (kinds, failing_locations, tasks) = store.read(|tx| {
-        Ok::<_, StoreError>((
-            tx.kind_counts()?,
-            tx.failing_location_count()?,
-            tx.task_status_counts()?,
-        ))
-    })?;
-    let mut out = Gauges::new(&mut page);
+    if !page.is_empty() && !page.ends_with('\n') {
+        page.push('\n');
+    }
+    let mut cache = state
+        .metrics_state
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    match cache.as_ref() {
+        Some((at, text)) if at.elapsed() < STATE_TTL => page.push_str(text),
+        _ => {
+            let text = render_state(state);
+            page.push_str(&text);
+            *cache = Some((Instant::now(), text));
+        }
+    }
+    Ok(page)
+}
+
+/// This replica's state; the database-backed part only when the database
+/// answers.
+fn render_state(state: &AppState) -> String {
+    let mut text = String::new();
+    let mut out = Gauges { page: &mut text };
     out.family("portico_build_info");
     out.sample(
         "portico_build_info",
         &[("version", env!("CARGO_PKG_VERSION"))],
         1,
     );
+    out.family("portico_search_index_ready");
+    out.sample(
+        "portico_search_index_ready",
+        &[],
+        i64::from(state.search.is_ready()),
+    );
+    let store = state.catalog.store();
+    let pool = store.pool_usage();
+    out.family("portico_db_pool_connections");
+    let active = pool.open.saturating_sub(pool.idle);
+    for (label, n) in [("active", active), ("idle", pool.idle), ("max", pool.max)] {
+        out.sample(
+            "portico_db_pool_connections",
+            &[("state", label)],
+            i64::from(n),
+        );
+    }
+    let database = store.check(DATABASE_WAIT).and_then(|_| {
+        let (kinds, failing_locations, tasks) = store.read(|tx| {
+            Ok::<_, StoreError>((
+                tx.kind_counts()?,
+                tx.failing_location_count()?,
+                tx.task_status_counts()?,
+            ))
+        })?;
+        Ok((kinds, failing_locations, tasks, state.search.lag()?))
+    });
+    out.family("portico_database_up");
+    let (kinds, failing_locations, tasks, lag) = match database {
+        Ok(found) => {
+            out.sample("portico_database_up", &[], 1);
+            found
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the database does not answer; its gauges are left out");
+            out.sample("portico_database_up", &[], 0);
+            return text;
+        }
+    };
+    let kinds = fold_kinds(kinds);
     out.family("portico_entities");
     for k in &kinds {
         out.sample("portico_entities", &[("kind", &k.kind)], k.entities);
@@ -222,7 +298,6 @@ fn render(state: &AppState) -> Result<String, StoreError> {
             .map_or(0, |(_, n)| *n);
         out.sample("portico_scaffolder_tasks", &[("status", status)], n);
     }
-    let lag = state.search.lag()?;
     out.family("portico_search_index_lag");
     out.sample(
         "portico_search_index_lag",
@@ -230,23 +305,31 @@ fn render(state: &AppState) -> Result<String, StoreError> {
         lag.entities,
     );
     out.sample("portico_search_index_lag", &[("log", "docs")], lag.docs);
-    out.family("portico_search_index_ready");
-    out.sample(
-        "portico_search_index_ready",
-        &[],
-        i64::from(state.search.is_ready()),
-    );
-    let pool = store.pool_usage();
-    out.family("portico_db_pool_connections");
-    let active = pool.open.saturating_sub(pool.idle);
-    for (label, n) in [("active", active), ("idle", pool.idle), ("max", pool.max)] {
-        out.sample(
-            "portico_db_pool_connections",
-            &[("state", label)],
-            i64::from(n),
-        );
+    text
+}
+
+/// The `MAX_KINDS - 1` biggest kinds by name, the rest summed as `other`.
+fn fold_kinds(mut kinds: Vec<KindCounts>) -> Vec<KindCounts> {
+    if kinds.len() <= MAX_KINDS {
+        return kinds;
     }
-    Ok(page)
+    kinds.sort_by(|a, b| b.entities.cmp(&a.entities).then(a.kind.cmp(&b.kind)));
+    let rest = kinds.split_off(MAX_KINDS - 1);
+    let other = rest.into_iter().fold(
+        KindCounts {
+            kind: "other".to_owned(),
+            ..KindCounts::default()
+        },
+        |mut sum, k| {
+            sum.entities += k.entities;
+            sum.orphans += k.orphans;
+            sum.with_errors += k.with_errors;
+            sum
+        },
+    );
+    kinds.push(other);
+    kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+    kinds
 }
 
 /// Writes gauge families in the text format, with their help lines.
@@ -255,13 +338,6 @@ struct Gauges<'a> {
 }
 
 impl<'a> Gauges<'a> {
-    fn new(page: &'a mut String) -> Gauges<'a> {
-        if !page.is_empty() && !page.ends_with('\n') {
-            page.push('\n');
-        }
-        Gauges { page }
-    }
-
     fn family(&mut self, name: &str) {
         let help = FAMILIES
             .iter()
@@ -377,7 +453,7 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         let mut page = String::new();
-        Gauges::new(&mut page).sample("x", &[("kind", "a\"b\\c\nd")], 3);
+        Gauges { page: &mut page }.sample("x", &[("kind", "a\"b\\c\nd")], 3);
         assert_eq!(page, "x{kind=\"a\\\"b\\\\c\\nd\"} 3\n");
     }
 
@@ -395,6 +471,28 @@ mod tests {
         assert!(samples[2].value.is_infinite());
         assert!(parse_samples("x{kind=\"a} 1").is_err());
         assert!(parse_samples("x one").is_err());
+    }
+
+    #[test]
+    fn kinds_beyond_the_limit_are_counted_as_other() {
+        let kinds: Vec<KindCounts> = (0..40)
+            .map(|i| KindCounts {
+                kind: format!("Kind{i:02}"),
+                entities: 100 - i,
+                orphans: 1,
+                with_errors: 0,
+            })
+            .collect();
+        let folded = fold_kinds(kinds);
+        assert_eq!(folded.len(), MAX_KINDS);
+        let other = folded.iter().find(|k| k.kind == "other").unwrap();
+        // Kind29..Kind39: the 11 smallest.
+        assert_eq!(other.entities, (29..40).map(|i| 100 - i).sum::<i64>());
+        assert_eq!(other.orphans, 11);
+        assert!(folded.iter().any(|k| k.kind == "Kind00"));
+        assert!(!folded.iter().any(|k| k.kind == "Kind39"));
+        let few = fold_kinds(vec![KindCounts::default()]);
+        assert_eq!(few.len(), 1);
     }
 
     #[test]

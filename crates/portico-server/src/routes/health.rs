@@ -49,7 +49,13 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             ),
         ),
         Ok(Err(e)) => {
-            let message = e.to_string();
+            // The error text can name hosts and users: it goes to the log,
+            // not to whoever asks (the route is open).
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            let message = format!(
+                "the database does not answer within {} ms (the server log has the error)",
+                DATABASE_WAIT.as_millis()
+            );
             let unknown = json!({ "message": "unknown while the database does not answer" });
             (
                 check(false, json!({ "message": message })),

@@ -92,10 +92,14 @@ impl Scaffolder {
                 tracing::warn!(task = %task.id, error = %e, "cannot remove a task's workspace");
             }
         }
-        // Stopped by this server shutting down, not by a user: queued again.
-        if matches!(outcome, Err(RunError::Cancelled)) && self.interrupt.load(Ordering::Relaxed) {
+        // Stopped by this server shutting down, not by a user: queued
+        // again. A task its user cancelled meanwhile is not requeued; it
+        // ends as cancelled below.
+        if matches!(outcome, Err(RunError::Cancelled))
+            && self.interrupt.load(Ordering::Relaxed)
+            && self.requeue(task)
+        {
             span.record("status", "requeued");
-            self.requeue(task);
             return;
         }
         let (status, output, error) = match outcome {
@@ -155,8 +159,9 @@ impl Scaffolder {
     }
 
     /// Gives an interrupted task back to the queue, with a log line saying
-    /// why it will start again.
-    fn requeue(&self, task: &TaskRow) {
+    /// why it will start again; `false` when it was not (its user asked for
+    /// it to be cancelled, or it is no longer this worker's).
+    fn requeue(&self, task: &TaskRow) -> bool {
         let body = json!({
             "message": "this server stopped while the task ran; it will run again from the start on the next free worker",
             "stepId": null,
@@ -176,13 +181,13 @@ impl Scaffolder {
         });
         match requeued {
             Ok(true) => {
-                tracing::info!(task = %task.id, "scaffolder task interrupted by shutdown; queued again")
+                tracing::info!(task = %task.id, "scaffolder task interrupted by shutdown; queued again");
+                true
             }
-            Ok(false) => {
-                tracing::warn!(task = %task.id, "the interrupted task was no longer this worker's")
-            }
+            Ok(false) => false,
             Err(e) => {
-                tracing::error!(task = %task.id, error = %e, "cannot queue an interrupted task again; it fails when its heartbeat lapses")
+                tracing::error!(task = %task.id, error = %e, "cannot queue an interrupted task again; it fails when its heartbeat lapses");
+                false
             }
         }
     }

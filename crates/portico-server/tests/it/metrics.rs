@@ -58,7 +58,13 @@ fn the_page_counts_this_apps_entities_orphans_and_errors_exactly() {
             &json!({ "entityRef": "component:default/web-app" }),
         );
         assert_eq!(r.status, 200, "{}", r.body);
-        let page = scrape(&app);
+        // The state part is reused for 2 s: the new counts come after that.
+        let mut page = Vec::new();
+        crate::app::wait_until("the counts follow the catalog", || {
+            page = scrape(&app);
+            value(&page, "portico_orphaned_entities", &[("kind", "Resource")]) == Some(1.0)
+        });
+        assert_eq!(value(&page, "portico_database_up", &[]), Some(1.0));
         assert_eq!(
             value(&page, "portico_orphaned_entities", &[("kind", "Resource")]),
             Some(1.0)

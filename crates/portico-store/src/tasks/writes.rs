@@ -296,13 +296,15 @@ impl Tx<'_> {
 
     /// Puts processing task `id`, claimed by `replica`, back in the queue: `open`, with
     /// its claim and heartbeat cleared (a shutdown interrupted it; it runs again from the
-    /// start). `false`, changing nothing, when it is not processing under `replica`.
+    /// start). `false`, changing nothing, when it is not processing under `replica` or
+    /// its cancellation was asked for (it is to end as cancelled, not run again).
     pub fn requeue_task(&mut self, id: &str, replica: &str) -> Result<bool, StoreError> {
         let requeued = db_run!(self, |conn| diesel::update(
             scaffolder_tasks::table
                 .find(id)
                 .filter(scaffolder_tasks::status.eq(TaskStatus::Processing.as_str()))
                 .filter(scaffolder_tasks::claimed_by.eq(replica))
+                .filter(scaffolder_tasks::cancel_requested.eq(false))
         )
         .set((
             scaffolder_tasks::status.eq(TaskStatus::Open.as_str()),

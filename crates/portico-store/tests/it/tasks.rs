@@ -596,6 +596,13 @@ fn an_interrupted_task_is_queued_again_only_by_its_replica_and_counted_by_status
             claim(store, "r2", 500).map(|t| t.id).as_deref(),
             Some("t-running")
         );
+        // One its user asked to cancel is not queued again.
+        cancel(store, "t-running", 600);
+        assert!(
+            !requeue("t-running", "r2"),
+            "{backend:?}: cancelled by its user"
+        );
+        assert_eq!(task(store, "t-running").status, "processing", "{backend:?}");
     }
 }
 
