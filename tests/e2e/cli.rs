@@ -71,11 +71,17 @@ impl Drop for Server {
 /// `portico serve` with no config, from the repository root (so with the
 /// example catalog and docs), on `port`, keeping its state in `data`.
 pub fn serve_example(data: &Path, port: u16) -> Server {
+    serve_example_with(data, port, &[])
+}
+
+/// [`serve_example`] with these environment variables too.
+pub fn serve_example_with(data: &Path, port: u16, env: &[(&str, &str)]) -> Server {
     let child = Command::new(BIN)
         .args(["serve", "--port", &port.to_string(), "--data-dir"])
         .arg(data)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("PORTICO_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

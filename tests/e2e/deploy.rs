@@ -11,7 +11,7 @@ use portico_server::Config;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-use crate::cli::{free_port, http_get, wait_for, Server};
+use crate::cli::{free_port, http_get, serve_example, wait_for};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -54,16 +54,7 @@ fn config_from(files: &[PathBuf], env: &[(String, String)]) -> Config {
 fn served(paths: &BTreeSet<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = std::process::Command::new(crate::BIN)
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
-        .arg(dir.path())
-        .current_dir(root())
-        .env("PORTICO_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
+    let _server = serve_example(dir.path(), port);
     wait_for("ready", std::time::Duration::from_secs(60), || {
         http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
     });

@@ -419,18 +419,7 @@ fn readyz_turns_503_when_postgresql_goes_away_and_200_when_it_returns() {
 /// `portico serve` over one catalog file (`content`) with its data in
 /// `dir/data` and `extra` config; returns it once `/readyz` says 200.
 fn serve_file(dir: &Path, content: &str, extra: &str) -> (Server, u16) {
-    let file = dir.join("catalog-info.yaml");
-    std::fs::write(&file, content).unwrap();
-    let config = dir.join("portico.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "dataDir: {data}\n{extra}catalog:\n  locations:\n    - type: file\n      target: {file}\n",
-            data = dir.join("data").display(),
-            file = file.display(),
-        ),
-    )
-    .unwrap();
+    let config = crate::scaffolder::config_for(dir, content, extra);
     let port = free_port();
     let server = start(&config, port);
     wait_for("ready", Duration::from_secs(60), || {
@@ -663,20 +652,12 @@ fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
         });
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("catalog-info.yaml");
-    std::fs::write(&file, CATALOG).unwrap();
     let port = free_port();
-    let child = Command::new(crate::BIN)
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
-        .arg(dir.path().join("data"))
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
-        .env("PORTICO_LOG", "warn")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = Server(child);
+    let mut server = crate::cli::serve_example_with(
+        dir.path(),
+        port,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+    );
     wait_for("ready", Duration::from_secs(60), || {
         http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
     });

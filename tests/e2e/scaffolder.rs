@@ -51,9 +51,10 @@ fn start_logging(config: &Path, port: u16, level: &str, log: Option<&Path>) -> S
     Server(child)
 }
 
-/// Writes a config serving the template file at `dir/tpl/template.yaml`
-/// with its data under `dir/data`; returns the config's path.
-fn config_for(dir: &Path, template: &str, extra: &str) -> std::path::PathBuf {
+/// Writes a config serving one catalog file (`template`, kept at
+/// `dir/tpl/template.yaml`) with its data under `dir/data` and `extra`
+/// settings; returns the config's path.
+pub(crate) fn config_for(dir: &Path, template: &str, extra: &str) -> std::path::PathBuf {
     let template_path = dir.join("tpl/template.yaml");
     std::fs::create_dir_all(template_path.parent().unwrap()).unwrap();
     std::fs::write(&template_path, template).unwrap();

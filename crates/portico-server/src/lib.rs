@@ -320,7 +320,7 @@ pub fn serve_with(
     let spec = openapi()
         .to_json()
         .map_err(|e| std::io::Error::other(format!("the OpenAPI document: {e}")))?;
-    let spec = web::Data::new(openapi::ApiSpec(spec));
+    let spec = web::Data::new(openapi::ApiSpec(web::Bytes::from(spec)));
     let server = HttpServer::new(move || {
         use utoipa_actix_web::AppExt;
         App::new()

@@ -136,10 +136,6 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
 /// queries, and `/metrics` is open to anyone who reaches the port.
 const STATE_TTL: Duration = Duration::from_secs(2);
 
-/// Longest wait for a database connection during a scrape: while the
-/// database is away the page still comes, with `portico_database_up 0`.
-const DATABASE_WAIT: Duration = Duration::from_millis(800);
-
 /// More kinds than this and the smallest are counted together as `other`:
 /// kinds are free text, and each is a series.
 const MAX_KINDS: usize = 30;
@@ -193,14 +189,14 @@ fn describe(name: &'static str, kind: &str, help: &'static str) {
 #[get("/metrics")]
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let state = state.into_inner();
-    let body = web::block(move || render(&state)).await??;
+    let body = web::block(move || render(&state)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))
 }
 
 /// The page: recorded events first, then this replica's state.
-fn render(state: &AppState) -> Result<String, StoreError> {
+fn render(state: &AppState) -> String {
     let mut page = recorder().map(PrometheusHandle::render).unwrap_or_default();
     if !page.is_empty() && !page.ends_with('\n') {
         page.push('\n');
@@ -218,7 +214,7 @@ fn render(state: &AppState) -> Result<String, StoreError> {
             *cache = Some((Instant::now(), text));
         }
     }
-    Ok(page)
+    page
 }
 
 /// This replica's state; the database-backed part only when the database
@@ -249,15 +245,15 @@ fn render_state(state: &AppState) -> String {
             i64::from(n),
         );
     }
-    let database = store.check(DATABASE_WAIT).and_then(|_| {
-        let (kinds, failing_locations, tasks) = store.read(|tx| {
-            Ok::<_, StoreError>((
-                tx.kind_counts()?,
-                tx.failing_location_count()?,
-                tx.task_status_counts()?,
-            ))
-        })?;
-        Ok((kinds, failing_locations, tasks, state.search.lag()?))
+    // A short wait, as `/readyz` waits: while the database is away the
+    // page still comes, with `portico_database_up 0`.
+    let database = store.read_within(crate::routes::health::DATABASE_WAIT, |tx| {
+        Ok::<_, StoreError>((
+            tx.kind_counts()?,
+            tx.failing_location_count()?,
+            tx.task_status_counts()?,
+            state.search.lag(tx)?,
+        ))
     });
     out.family("portico_database_up");
     let (kinds, failing_locations, tasks, lag) = match database {

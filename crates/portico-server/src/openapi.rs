@@ -17,8 +17,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, RefOr, ResponseBuilder};
 use utoipa::ToSchema;
 
-/// The finished document, as served.
-pub struct ApiSpec(pub String);
+/// The finished document, as served (shared, not copied, per request).
+pub struct ApiSpec(pub web::Bytes);
 
 /// Backstage's error envelope, the body of every 4xx and 5xx of `/api`.
 #[derive(Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use portico_search::{
     Batch, DocPageDoc, EntityDoc, Opened, Position, SearchError, SearchIndex, SearchWriter,
     SectionDoc, Update,
 };
-use portico_store::{Store, StoreError};
+use portico_store::{Store, StoreError, Tx};
 use portico_techdocs::served;
 use serde_json::Value;
 
@@ -31,7 +31,6 @@ const REBUILD_SECTIONS: usize = 5_000;
 /// The search index of this replica and the thread that keeps it current.
 pub struct Search {
     index: Arc<SearchIndex>,
-    store: Store,
     /// The index was reused at start: it has (possibly dated) content.
     has_content: bool,
     ready: Arc<AtomicBool>,
@@ -58,24 +57,13 @@ impl Search {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, done) = (stop.clone(), ready.clone());
         let follower_index = index.clone();
-        let follower_store = store.clone();
         let handle = std::thread::Builder::new()
             .name("portico-search".to_string())
-            .spawn(move || {
-                follow(
-                    &follower_store,
-                    &follower_index,
-                    &writer,
-                    opened,
-                    &done,
-                    &flag,
-                )
-            })
+            .spawn(move || follow(&store, &follower_index, &writer, opened, &done, &flag))
             .map_err(|e| tracing::error!(error = %e, "cannot start the search thread"))
             .ok();
         Ok(Search {
             index,
-            store,
             has_content,
             ready,
             stop,
@@ -92,9 +80,10 @@ impl Search {
         self.ready.load(Ordering::Acquire)
     }
 
-    /// Changes in the database's logs that the index does not have yet.
-    pub fn lag(&self) -> Result<Position, StoreError> {
-        let heads = heads(&self.store)?;
+    /// Changes in the database's logs that the index does not have yet,
+    /// read on `tx`.
+    pub fn lag(&self, tx: &mut Tx<'_>) -> Result<Position, StoreError> {
+        let heads = heads_in(tx)?;
         let at = self.index.position();
         Ok(Position {
             entities: heads.entities.saturating_sub(at.entities).max(0),
@@ -120,11 +109,13 @@ impl Drop for Search {
 }
 
 fn heads(store: &Store) -> Result<Position, StoreError> {
-    store.read(|tx| {
-        Ok::<_, StoreError>(Position {
-            entities: tx.last_change_seq()?,
-            docs: tx.doc_change_head()?,
-        })
+    store.read(heads_in)
+}
+
+fn heads_in(tx: &mut Tx<'_>) -> Result<Position, StoreError> {
+    Ok(Position {
+        entities: tx.last_change_seq()?,
+        docs: tx.doc_change_head()?,
     })
 }
 

@@ -173,15 +173,25 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.read_within(CONNECT_TIMEOUT, f)
+    }
+
+    /// [`Store::read`], waiting at most `timeout` for a connection: for callers that
+    /// must answer soon even while the database is away (probes, metrics).
+    pub fn read_within<T, E: From<StoreError>>(
+        &self,
+        timeout: Duration,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         match &self.pools {
             Pools::Sqlite(pool) => {
-                let mut pooled = pool.get().map_err(StoreError::from)?;
+                let mut pooled = pool.get_timeout(timeout).map_err(StoreError::from)?;
                 f(&mut Tx {
                     conn: TxConn::Sqlite(&mut pooled),
                 })
             }
             Pools::Postgres(pool) => {
-                let mut pooled = pool.get().map_err(StoreError::from)?;
+                let mut pooled = pool.get_timeout(timeout).map_err(StoreError::from)?;
                 f(&mut Tx {
                     conn: TxConn::Postgres(&mut pooled),
                 })

@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use crate::AppState;
 
 /// Longest wait for a database connection. Readiness probes give up after a
-/// second or so by default; an answer must come before that.
-const DATABASE_WAIT: Duration = Duration::from_millis(800);
+/// second or so by default; an answer must come before that. Metrics wait
+/// the same.
+pub(crate) const DATABASE_WAIT: Duration = Duration::from_millis(800);
 
 /// Liveness: the process answers.
 #[utoipa::path(
