@@ -6,6 +6,7 @@ mod docs;
 mod generate;
 mod git;
 mod scaffold;
+mod scorecards;
 mod search;
 
 use std::net::TcpListener;
@@ -61,6 +62,12 @@ pub struct BenchArgs {
     /// most 200) and full tasks up to the entity being visible.
     #[arg(long)]
     scaffold: bool,
+    /// Instead of the catalog bench: scorecards over the generated
+    /// catalog (`--entities`, default 100,000); measures a full evaluation
+    /// of 10 checks and single-entity changes (`--requests` of them, at
+    /// most 1,000).
+    #[arg(long)]
+    scorecards: bool,
     /// Full tasks the scaffold bench runs.
     #[arg(long, default_value_t = 50)]
     tasks: usize,
@@ -88,6 +95,9 @@ impl Latencies {
 pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
     if args.scaffold {
         return scaffold::run(args, args.tasks);
+    }
+    if args.scorecards {
+        return scorecards::run(args);
     }
     if args.git_locations > 0 {
         return git::run(args, args.git_locations);
@@ -134,10 +144,14 @@ pub fn run(args: &BenchArgs) -> Result<(), AnyError> {
         .into());
     }
 
-    let server = BenchServer::start(portico_server::AppState::for_catalog(
-        catalog.clone(),
-        None,
-    )?)?;
+    let state = portico_server::AppState::for_catalog(catalog.clone(), None)?;
+    // Measure the steady state: the scorecards' first pass over everything
+    // would otherwise share the cores with the first requests.
+    let waited = Instant::now();
+    while !state.scorecards.is_ready() && waited.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let server = BenchServer::start(state)?;
     let port = server.port;
 
     let base = format!("http://127.0.0.1:{port}/api/catalog");

@@ -177,7 +177,9 @@ fn serve_without_config_serves_the_example_catalog() {
         assert_eq!(meta["warnings"], serde_json::json!([]), "{name}");
         let files = meta["files"].as_array().unwrap();
         assert!(files.iter().any(|f| f == "index.html"), "{name}: {files:?}");
-        if name != "portico" {
+        // Portico's runbook is deeper down; listening-insights has none (a
+        // known scorecard gap of the example catalog).
+        if name != "portico" && name != "listening-insights" {
             assert!(
                 files.iter().any(|f| f == "runbook/index.html"),
                 "{name}: {files:?}"

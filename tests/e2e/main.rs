@@ -8,6 +8,7 @@ mod deploy;
 mod operations;
 mod replicas;
 mod scaffolder;
+mod scorecards;
 mod search;
 #[path = "../search_relevance.rs"]
 mod search_relevance;

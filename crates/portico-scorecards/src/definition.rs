@@ -2,7 +2,8 @@
 //! checked: check ids unique, levels naming known checks, patterns valid.
 
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use crate::error::DefinitionError;
 
@@ -28,7 +29,7 @@ pub struct ScorecardSpec {
 
 /// Entities a scorecard applies to: each non-empty list must contain the
 /// entity's value (kinds and types compared without case).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Selector {
     #[serde(default)]
@@ -81,7 +82,7 @@ impl<'de> Deserialize<'de> for CheckSpec {
 }
 
 /// The built-in checks.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Rule {
     /// `spec.owner` resolves to a Group with at least one member.
@@ -121,7 +122,7 @@ fn default_runbook_paths() -> Vec<String> {
     vec!["runbook".to_owned()]
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LevelSpec {
     pub name: String,
@@ -155,6 +156,47 @@ impl Scorecard {
         let spec: ScorecardSpec =
             serde_yaml::from_str(text).map_err(|e| DefinitionError::Parse(e.to_string()))?;
         Scorecard::compile(spec)
+    }
+
+    /// Parses one scorecard from its JSON form (configuration is read into
+    /// JSON values).
+    pub fn from_value(value: Value) -> Result<Scorecard, DefinitionError> {
+        let spec: ScorecardSpec =
+            serde_json::from_value(value).map_err(|e| DefinitionError::Parse(e.to_string()))?;
+        Scorecard::compile(spec)
+    }
+
+    /// The scorecard as the API shows it: its definition, with every
+    /// check's title and fix filled in.
+    pub fn describe(&self) -> Value {
+        let checks: Vec<Value> = self
+            .checks
+            .iter()
+            .map(|check| {
+                let mut fields = match serde_json::to_value(&check.rule) {
+                    Ok(Value::Object(fields)) => fields,
+                    _ => serde_json::Map::new(),
+                };
+                fields.insert("id".to_owned(), json!(check.id));
+                fields.insert("title".to_owned(), json!(check.title));
+                if let Some(fix) = check
+                    .fix
+                    .clone()
+                    .or_else(|| crate::evaluate::default_fix(&check.rule))
+                {
+                    fields.insert("fix".to_owned(), json!(fix));
+                }
+                Value::Object(fields)
+            })
+            .collect();
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "appliesTo": self.applies_to,
+            "checks": checks,
+            "levels": self.levels,
+        })
     }
 
     /// Checks a written scorecard and prepares it for evaluation.

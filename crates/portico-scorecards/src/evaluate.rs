@@ -1,5 +1,7 @@
 //! Evaluating a scorecard's checks on one entity.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -10,9 +12,9 @@ use crate::field;
 /// `kind:namespace/name`, as in relations' `targetRef`.
 pub trait Facts {
     /// Another entity of the catalog, as served.
-    fn entity(&self, entity_ref: &str) -> Option<Value>;
+    fn entity(&self, entity_ref: &str) -> Option<Arc<Value>>;
     /// The entity's docs site, when one was built or tried.
-    fn docs(&self, entity_ref: &str) -> Option<DocsFacts>;
+    fn docs(&self, entity_ref: &str) -> Option<Arc<DocsFacts>>;
     /// Errors of the entity's last processing.
     fn processing_errors(&self, entity_ref: &str) -> usize;
     /// When the entity's catalog file last changed, epoch milliseconds.
@@ -431,7 +433,7 @@ fn api_definition(entity: &Value) -> (Outcome, String) {
 
 /// What to do about a failed built-in check, when its definition says
 /// nothing.
-fn default_fix(rule: &Rule) -> Option<String> {
+pub(crate) fn default_fix(rule: &Rule) -> Option<String> {
     let fix = match rule {
         Rule::OwnerIsTeam => "Set spec.owner to a Group that has members (spec.members, or Users' spec.memberOf).",
         Rule::Description => "Add metadata.description to the catalog file.",

@@ -14,6 +14,7 @@ pub mod openapi;
 mod params;
 mod routes;
 pub mod scaffolder;
+pub mod scorecards;
 pub mod search;
 mod trace;
 mod ui;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub stopping: Arc<AtomicBool>,
     /// The state part of `/metrics`, reused for a moment between scrapes.
     pub metrics_state: metrics::StateCache,
+    /// Scorecards and their results, kept current.
+    pub scorecards: Arc<scorecards::Scorecards>,
 }
 
 impl AppState {
@@ -79,6 +82,11 @@ impl AppState {
                 workspaces: config.data_dir.join("scaffolder-workspaces"),
             },
         );
+        let scorecards = scorecards::Scorecards::start(
+            Arc::clone(&catalog),
+            config.scorecards.compile()?,
+            &config.scorecards,
+        );
         Ok(AppState {
             catalog,
             webhook_secret: config
@@ -92,6 +100,7 @@ impl AppState {
             auth: Arc::new(auth),
             stopping: Arc::default(),
             metrics_state: metrics::StateCache::default(),
+            scorecards: Arc::new(scorecards),
         })
     }
 
@@ -106,6 +115,9 @@ impl AppState {
         let docs = docs::docs_builder(&catalog, &config::TechDocsSection::default());
         let search = Search::start(catalog.store().clone(), None)?;
         let auth = auth::Auth::ephemeral(&config::AuthSection::default())?;
+        let section = config::ScorecardsSection::default();
+        let scorecards =
+            scorecards::Scorecards::start(Arc::clone(&catalog), section.compile()?, &section);
         Ok(AppState {
             catalog,
             webhook_secret,
@@ -115,12 +127,27 @@ impl AppState {
             auth: Arc::new(auth),
             stopping: Arc::default(),
             metrics_state: metrics::StateCache::default(),
+            scorecards: Arc::new(scorecards),
         })
     }
 
     /// Replaces the identity settings (keys generated for this process).
     pub fn with_auth(mut self, section: &config::AuthSection) -> Result<AppState, StartError> {
         self.auth = Arc::new(auth::Auth::ephemeral(section)?);
+        Ok(self)
+    }
+
+    /// Replaces the scorecards with those `section` defines.
+    pub fn with_scorecards(
+        mut self,
+        section: &config::ScorecardsSection,
+    ) -> Result<AppState, StartError> {
+        let cards = section.compile()?;
+        self.scorecards = Arc::new(scorecards::Scorecards::start(
+            Arc::clone(&self.catalog),
+            cards,
+            section,
+        ));
         Ok(self)
     }
 
@@ -278,6 +305,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     .configure(routes::techdocs::configure)
     .configure(routes::search::configure)
     .configure(routes::scaffolder::configure)
+    .configure(routes::scorecards::configure)
     .configure(routes::auth::configure)
     .configure(audit::configure)
     .configure(ui::configure)

@@ -51,6 +51,21 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
     ),
     ("portico_entities", "gauge", "Entities stored, by kind."),
     (
+        "portico_scorecard_coverage",
+        "gauge",
+        "Share (0 to 1) of a team's entities that pass a scorecard check, by scorecard, check and owning team.",
+    ),
+    (
+        "portico_scorecard_org_coverage",
+        "gauge",
+        "Share (0 to 1) of all entities a scorecard applies to that pass a check, by scorecard and check.",
+    ),
+    (
+        "portico_scorecard_entities",
+        "gauge",
+        "Entities by scorecard and highest level reached (none: no level yet).",
+    ),
+    (
         "portico_orphaned_entities",
         "gauge",
         "Entities whose location no longer lists them, by kind.",
@@ -234,6 +249,7 @@ fn render_state(state: &AppState) -> String {
         &[],
         i64::from(state.search.is_ready()),
     );
+    render_scorecards(state, &mut out);
     let store = state.catalog.store();
     let pool = store.pool_usage();
     out.family("portico_db_pool_connections");
@@ -304,6 +320,66 @@ fn render_state(state: &AppState) -> String {
     text
 }
 
+/// Coverage from the scorecards' results, which live in memory: present
+/// while the database is away too, absent until the first evaluation.
+fn render_scorecards(state: &AppState, out: &mut Gauges<'_>) {
+    let scorecards = &state.scorecards;
+    if !scorecards.is_ready() || scorecards.cards().is_empty() {
+        return;
+    }
+    let (org, teams): (Vec<_>, Vec<_>) = {
+        let results = scorecards.results();
+        scorecards
+            .cards()
+            .iter()
+            .map(|card| {
+                (
+                    crate::scorecards::card_coverage(card, results.entities.values()),
+                    crate::scorecards::by_team(card, results.entities.values()),
+                )
+            })
+            .unzip()
+    };
+    out.family("portico_scorecard_coverage");
+    for team in teams.iter().flatten() {
+        for check in &team.coverage.checks {
+            if let Some(coverage) = check.coverage {
+                out.sample_f64(
+                    "portico_scorecard_coverage",
+                    &[
+                        ("scorecard", &team.coverage.scorecard),
+                        ("check", &check.id),
+                        ("team", &team.team),
+                    ],
+                    coverage,
+                );
+            }
+        }
+    }
+    out.family("portico_scorecard_org_coverage");
+    for card in &org {
+        for check in &card.checks {
+            if let Some(coverage) = check.coverage {
+                out.sample_f64(
+                    "portico_scorecard_org_coverage",
+                    &[("scorecard", &card.scorecard), ("check", &check.id)],
+                    coverage,
+                );
+            }
+        }
+    }
+    out.family("portico_scorecard_entities");
+    for card in &org {
+        for level in &card.levels {
+            out.sample(
+                "portico_scorecard_entities",
+                &[("scorecard", &card.scorecard), ("level", &level.level)],
+                i64::try_from(level.entities).unwrap_or(i64::MAX),
+            );
+        }
+    }
+}
+
 /// The `MAX_KINDS - 1` biggest kinds by name, the rest summed as `other`.
 fn fold_kinds(mut kinds: Vec<KindCounts>) -> Vec<KindCounts> {
     if kinds.len() <= MAX_KINDS {
@@ -344,6 +420,16 @@ impl<'a> Gauges<'a> {
     }
 
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: i64) {
+        self.labels(name, labels);
+        let _ = writeln!(self.page, " {value}");
+    }
+
+    fn sample_f64(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.labels(name, labels);
+        let _ = writeln!(self.page, " {value}");
+    }
+
+    fn labels(&mut self, name: &str, labels: &[(&str, &str)]) {
         self.page.push_str(name);
         if !labels.is_empty() {
             self.page.push('{');
@@ -355,7 +441,6 @@ impl<'a> Gauges<'a> {
             }
             self.page.push('}');
         }
-        let _ = writeln!(self.page, " {value}");
     }
 }
 

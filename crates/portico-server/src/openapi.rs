@@ -217,6 +217,7 @@ fn tag_of(path: &str) -> &'static str {
         p if p.starts_with("/api/scaffolder") => "scaffolder",
         p if p.starts_with("/api/auth") => "auth",
         p if p.starts_with("/api/audit") => "audit",
+        p if p.starts_with("/api/scorecards") => "scorecards",
         p if is_page(p) => "pages",
         _ => "operations",
     }

@@ -145,6 +145,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scorecard_results (scorecard, entity_ref, check_id, day) {
+        scorecard -> Text,
+        entity_ref -> Text,
+        check_id -> Text,
+        day -> Integer,
+        passed -> Bool,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     change_log,
@@ -156,5 +166,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     locations,
     relations,
     scaffolder_tasks,
+    scorecard_results,
     task_events,
 );

@@ -28,6 +28,7 @@ pub use site::{
     build_site, Asset, BuildError, BuildOptions, Page, Site, SiteMeta, DEFAULT_MERMAID_URL,
     THEME_DIR,
 };
+pub use stored::StoredPage;
 pub use theme::{
     escape_html, now_ms, output_files, page_document, search_index, write_static, OutputFile,
     PageParts, SEARCH_INDEX_PATH,

@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tasks", include_str!("../templates/tasks.hbs")),
     ("import", include_str!("../templates/import.hbs")),
     ("confirm", include_str!("../templates/confirm.hbs")),
+    ("scorecards", include_str!("../templates/scorecards.hbs")),
     ("error", include_str!("../templates/error.hbs")),
     ("sign_in", include_str!("../templates/sign_in.hbs")),
 ];
@@ -65,12 +66,13 @@ pub enum Page {
     Tasks,
     Import,
     Confirm,
+    Scorecards,
     Error,
     SignIn,
 }
 
 impl Page {
-    pub const ALL: [Page; 16] = [
+    pub const ALL: [Page; 17] = [
         Page::Catalog,
         Page::Entity,
         Page::EntityGraph,
@@ -85,6 +87,7 @@ impl Page {
         Page::Tasks,
         Page::Import,
         Page::Confirm,
+        Page::Scorecards,
         Page::Error,
         Page::SignIn,
     ];
@@ -105,6 +108,7 @@ impl Page {
             Page::Tasks => "tasks",
             Page::Import => "import",
             Page::Confirm => "confirm",
+            Page::Scorecards => "scorecards",
             Page::Error => "error",
             Page::SignIn => "sign_in",
         }
@@ -120,6 +124,7 @@ pub enum Section {
     Create,
     Import,
     Search,
+    Scorecards,
 }
 
 /// What the layout shows around every page.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use portico_scorecards::{
     evaluate, DefinitionError, DocPage, DocsFacts, Facts, Outcome, Scorecard,
@@ -29,11 +30,11 @@ impl World {
 }
 
 impl Facts for World {
-    fn entity(&self, entity_ref: &str) -> Option<Value> {
-        self.entities.get(entity_ref).cloned()
+    fn entity(&self, entity_ref: &str) -> Option<Arc<Value>> {
+        self.entities.get(entity_ref).cloned().map(Arc::new)
     }
-    fn docs(&self, entity_ref: &str) -> Option<DocsFacts> {
-        self.docs.get(entity_ref).cloned()
+    fn docs(&self, entity_ref: &str) -> Option<Arc<DocsFacts>> {
+        self.docs.get(entity_ref).cloned().map(Arc::new)
     }
     fn processing_errors(&self, entity_ref: &str) -> usize {
         self.errors.get(entity_ref).copied().unwrap_or(0)

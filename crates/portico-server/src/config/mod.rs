@@ -28,6 +28,7 @@ pub struct Config {
     pub techdocs: TechDocsSection,
     pub scaffolder: ScaffolderSection,
     pub auth: AuthSection,
+    pub scorecards: ScorecardsSection,
     /// Where SQLite and other local state live when no database URL is given.
     pub data_dir: PathBuf,
 }
@@ -76,6 +77,67 @@ impl Default for TechDocsSection {
             recheck_interval: 60,
             mermaid_url: portico_techdocs::DEFAULT_MERMAID_URL.to_string(),
         }
+    }
+}
+
+/// `scorecards`: ownership and operational-readiness checks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScorecardsSection {
+    /// The scorecards, each as `portico-scorecards` reads them. Without
+    /// the key, the built-in ones (`production-readiness` for services and
+    /// websites, `api-quality` for APIs); `[]` turns scorecards off.
+    pub definitions: Option<Vec<serde_json::Value>>,
+    /// Seconds between evaluations of everything (checks that depend on
+    /// time, like `updated-within`); changes are evaluated as they come.
+    pub evaluate_interval: u64,
+    /// Days of history kept for trends.
+    pub history_days: u32,
+}
+
+impl Default for ScorecardsSection {
+    fn default() -> Self {
+        ScorecardsSection {
+            definitions: None,
+            evaluate_interval: 3600,
+            history_days: 180,
+        }
+    }
+}
+
+/// The scorecards used when the configuration names none.
+const BUILTIN_SCORECARDS: &str = include_str!("../scorecards/builtin.yaml");
+
+impl ScorecardsSection {
+    /// The definitions, checked: a mistake names the definition and what
+    /// is wrong.
+    pub fn compile(&self) -> Result<Vec<portico_scorecards::Scorecard>, ConfigError> {
+        let builtin;
+        let definitions = match &self.definitions {
+            Some(definitions) => definitions,
+            None => {
+                builtin = serde_yaml::from_str::<Vec<serde_json::Value>>(BUILTIN_SCORECARDS)
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "scorecards (built-in)".to_owned(),
+                        message: e.to_string(),
+                    })?;
+                &builtin
+            }
+        };
+        let mut cards: Vec<portico_scorecards::Scorecard> = Vec::new();
+        for (i, definition) in definitions.iter().enumerate() {
+            let invalid = |message: String| ConfigError::Invalid {
+                key: format!("scorecards.definitions[{i}]"),
+                message,
+            };
+            let card = portico_scorecards::Scorecard::from_value(definition.clone())
+                .map_err(|e| invalid(e.to_string()))?;
+            if cards.iter().any(|c| c.name == card.name) {
+                return Err(invalid(format!("the name {} is used twice", card.name)));
+            }
+            cards.push(card);
+        }
+        Ok(cards)
     }
 }
 
@@ -416,6 +478,7 @@ impl Default for Config {
             techdocs: TechDocsSection::default(),
             scaffolder: ScaffolderSection::default(),
             auth: AuthSection::default(),
+            scorecards: ScorecardsSection::default(),
             data_dir: PathBuf::from("data"),
         }
     }
@@ -483,6 +546,7 @@ impl Config {
     /// catalog is loaded if present.
     pub fn load_layers(files: &[PathBuf], env: &[(String, String)]) -> Result<Config, ConfigError> {
         let mut config = layers::load_layers(files, env)?;
+        config.scorecards.compile()?;
         if files.is_empty()
             && config.catalog.locations.is_empty()
             && Path::new(EXAMPLE_CATALOG).exists()

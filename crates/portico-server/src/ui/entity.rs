@@ -445,6 +445,14 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
         json!({ "relations": relation_groups(&index, &entity, &skip) }),
     );
     drop(index);
+    // After the index's lock is let go: the scorecards read it too.
+    data = merge(
+        data,
+        json!({
+            "scorecards": super::scorecards::entity_cards(&state, &key),
+            "scorecard_tables": if kind == "group" { super::scorecards::group_tables(&state, &key) } else { Value::Null },
+        }),
+    );
     let data = merge(
         head(
             &key,

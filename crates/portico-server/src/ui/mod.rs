@@ -8,6 +8,7 @@ mod docs;
 mod entity;
 mod import;
 mod links;
+mod scorecards;
 mod search;
 
 use actix_web::http::{header, StatusCode};
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(entity::configure)
         .configure(docs::configure)
         .configure(search::configure)
+        .configure(scorecards::configure)
         .configure(create::configure)
         .configure(import::configure);
 }

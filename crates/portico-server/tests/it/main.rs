@@ -16,6 +16,7 @@ mod openapi;
 mod permissions;
 mod refresh;
 mod scaffolder;
+mod scorecards;
 mod search;
 mod techdocs;
 mod trace;

@@ -10,7 +10,7 @@ use crate::app::{seed, Reply, TestApp};
 
 /// Parses a page as a browser would; fails on any parse error, which is
 /// what "valid HTML" means for us.
-fn parse(path: &str, reply: &Reply) -> Html {
+pub(crate) fn parse(path: &str, reply: &Reply) -> Html {
     assert!(
         reply
             .content_type
@@ -29,19 +29,19 @@ fn parse(path: &str, reply: &Reply) -> Html {
     html
 }
 
-fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+pub(crate) fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector).collect()
 }
 
-fn texts(html: &Html, css: &str) -> Vec<String> {
+pub(crate) fn texts(html: &Html, css: &str) -> Vec<String> {
     select(html, css)
         .iter()
         .map(|e| e.text().collect::<String>().trim().to_owned())
         .collect()
 }
 
-fn page(app: &TestApp, path: &str) -> Html {
+pub(crate) fn page(app: &TestApp, path: &str) -> Html {
     let reply = app.get(path);
     assert_eq!(reply.status, 200, "{path}: {}", reply.text);
     parse(path, &reply)
@@ -84,7 +84,7 @@ spec:
   dependsOn: [component:playlist-service]
 "#;
 
-fn seeded() -> Vec<TestApp> {
+pub(crate) fn seeded() -> Vec<TestApp> {
     TestApp::all()
         .into_iter()
         .inspect(|app| {
@@ -120,6 +120,7 @@ fn every_page_is_html_a_browser_parses_without_errors() {
             "/search?q=playlist",
             "/search?q=playlist&type=techdocs",
             "/catalog-import",
+            "/scorecards",
             "/sign-in",
         ] {
             signed_in_page(&app, path);

@@ -10,6 +10,7 @@ mod docs;
 mod entities;
 mod locations;
 mod relations;
+mod scorecards;
 mod store;
 mod task_events;
 mod tasks;

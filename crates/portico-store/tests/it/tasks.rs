@@ -621,8 +621,12 @@ fn the_scaffolder_migration_reverts_and_reapplies() {
         }
         assert_eq!(
             revert_migrations_through(db.url(), backend, SCAFFOLDER_MIGRATION),
-            [crate::audit::AUDIT_MIGRATION, SCAFFOLDER_MIGRATION],
-            "{backend:?}: the audit log's migration, then this one"
+            [
+                crate::scorecards::MIGRATION,
+                crate::audit::AUDIT_MIGRATION,
+                SCAFFOLDER_MIGRATION
+            ],
+            "{backend:?}: the newer migrations, then this one"
         );
         for table in ["scaffolder_tasks", "task_events"] {
             assert!(
@@ -632,8 +636,8 @@ fn the_scaffolder_migration_reverts_and_reapplies() {
         }
         assert_eq!(
             db.store().check(std::time::Duration::from_secs(2)).unwrap(),
-            2,
-            "{backend:?}: a readiness check sees the two missing migrations"
+            3,
+            "{backend:?}: a readiness check sees the three missing migrations"
         );
 
         let reopened = Store::open(db.url()).unwrap();

@@ -93,3 +93,85 @@ fn assets_are_served_by_name_with_a_version_that_follows_them() {
     assert_eq!(version.len(), 8);
     assert_eq!(version, portico_web::assets::version());
 }
+
+#[test]
+fn the_trend_chart_draws_a_line_per_series_breaks_at_gaps_and_escapes_labels() {
+    use portico_web::trend::{render_trend_svg, TrendLine};
+    let days: Vec<String> = ["2026-12-04", "2026-12-05", "2026-12-06"]
+        .map(str::to_owned)
+        .to_vec();
+    let svg = render_trend_svg(
+        &days,
+        &[
+            TrendLine {
+                label: "<b>runbook</b>".to_owned(),
+                values: vec![Some(1.0), None, Some(0.5)],
+            },
+            TrendLine {
+                label: "owner".to_owned(),
+                values: vec![Some(0.0), Some(0.25), Some(0.5)],
+            },
+        ],
+        "Coverage & trend",
+    );
+    assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
+    assert!(
+        svg.contains(r#"aria-label="Coverage &amp; trend""#),
+        "{svg}"
+    );
+    assert_eq!(svg.matches(r#"<g class="pg-trend__line""#).count(), 2);
+    // A gap leaves single points, not a line across it.
+    assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
+    assert_eq!(svg.matches("<circle").count(), 5);
+    // 100 % at the top of the plot (y 10), 0 % at its bottom (y 192).
+    assert!(svg.contains(r#"<circle cx="40.0" cy="10.0""#), "{svg}");
+    assert!(
+        svg.contains(r#"points="40.0,192.0 334.0,146.5 628.0,101.0""#),
+        "{svg}"
+    );
+    assert!(!svg.contains("<b>"), "{svg}");
+    assert!(
+        svg.contains("&lt;b&gt;runbook&lt;/b&gt; 2026-12-06: 50%"),
+        "{svg}"
+    );
+    assert!(svg.contains(">2026-12-04</text>") && svg.contains(">2026-12-06</text>"));
+}
+
+#[test]
+fn the_scorecards_page_renders_cards_teams_and_the_chart() {
+    let html = render(
+        Page::Scorecards,
+        json!({
+            "ready": true,
+            "days": 30,
+            "scorecards": [{
+                "title": "Production readiness",
+                "entities": 2,
+                "levels": [{ "level": "gold", "entities": 1 }, { "level": "none", "entities": 1 }],
+                "checks": [{ "title": "Has a runbook", "passed": 1, "applicable": 2, "percent": 50 }],
+                "columns": ["Has a runbook"],
+                "teams": [{ "href": "/catalog/default/group/a", "text": "a", "entities": 2, "cells": [{ "percent": 50, "applicable": 2 }] }],
+                "trend": { "svg": "<svg class=\"pg-trend\"></svg>", "legend": [{ "label": "Has a runbook", "colour": "#2563eb" }] },
+            }],
+        }),
+    );
+    assert!(
+        html.contains(r#"<meter min="0" max="100" value="50""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<svg class="pg-trend"></svg>"#), "{html}");
+    assert!(
+        html.contains(r#"<a href="/catalog/default/group/a">a</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="badge badge-danger">none: 1</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("Trend, last 30 days"), "{html}");
+    let waiting = render(Page::Scorecards, json!({ "ready": false }));
+    assert!(
+        waiting.contains("being evaluated for the first time"),
+        "{waiting}"
+    );
+}

@@ -1,0 +1,279 @@
+//! What the API and the pages show of scorecards: an entity's checks, a
+//! team's table, the organisation's coverage, each with trends.
+
+use std::collections::HashSet;
+
+use portico_scorecards::{CheckResult, Outcome};
+use serde::Serialize;
+
+use super::coverage::{
+    by_team, card_coverage, group_members, trend, CardCoverage, TeamCoverage, TrendSeries,
+};
+use super::engine::Scored;
+use super::{day_of, Scorecards};
+use crate::ApiError;
+use portico_catalog::Catalog;
+
+/// Trend length when none is asked for.
+pub const DEFAULT_TREND_DAYS: u32 = 30;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityReport {
+    pub entity_ref: String,
+    /// One per scorecard that applies, in the configured order.
+    pub scorecards: Vec<EntityCard>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityCard {
+    pub scorecard: String,
+    pub title: String,
+    /// The highest level reached.
+    pub level: Option<String>,
+    /// The scorecard's levels, in order.
+    pub levels: Vec<String>,
+    pub passed: usize,
+    pub applicable: usize,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupReport {
+    pub group: String,
+    /// The group and its sub-groups, whose entities count.
+    pub groups: Vec<String>,
+    pub scorecards: Vec<GroupCard>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupCard {
+    #[serde(flatten)]
+    pub coverage: CardCoverage,
+    /// The entities the scorecard applies to, by ref.
+    pub items: Vec<EntityLine>,
+    pub trend: Vec<TrendSeries>,
+}
+
+/// One entity in a team's table.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityLine {
+    pub entity_ref: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub owner: Option<String>,
+    pub level: Option<String>,
+    pub passed: usize,
+    pub applicable: usize,
+    /// Each check's outcome, in the scorecard's order.
+    pub checks: Vec<Outcome>,
+    /// Ids of the checks that failed.
+    pub failing: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryReport {
+    pub scorecards: Vec<SummaryCard>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryCard {
+    #[serde(flatten)]
+    pub coverage: CardCoverage,
+    /// Coverage per owning team (the entity's `ownedBy`).
+    pub teams: Vec<TeamCoverage>,
+    pub trend: Vec<TrendSeries>,
+}
+
+fn ready(scorecards: &Scorecards) -> Result<(), ApiError> {
+    if scorecards.is_ready() {
+        Ok(())
+    } else {
+        Err(ApiError::unavailable(
+            "scorecards are being evaluated for the first time; try again in a few seconds",
+        ))
+    }
+}
+
+/// The trend length asked for, checked.
+pub fn trend_days(scorecards: &Scorecards, days: Option<u32>) -> Result<u32, ApiError> {
+    let most = scorecards.history_days();
+    match days {
+        None => Ok(DEFAULT_TREND_DAYS.min(most)),
+        Some(days) if (1..=most).contains(&days) => Ok(days),
+        Some(days) => Err(ApiError::input(format!(
+            "days must be from 1 to {most} (the history kept), got {days}"
+        ))),
+    }
+}
+
+/// The checks of `entity_ref`; 404 when the catalog has no such entity.
+pub fn entity(
+    scorecards: &Scorecards,
+    catalog: &Catalog,
+    entity_ref: &str,
+) -> Result<EntityReport, ApiError> {
+    if catalog.index().get(entity_ref).is_none() {
+        return Err(ApiError::not_found(format!(
+            "No entity named '{entity_ref}' found"
+        )));
+    }
+    ready(scorecards)?;
+    let results = scorecards.results();
+    let cards = results
+        .entities
+        .get(entity_ref)
+        .map(|scored| {
+            scorecards
+                .cards()
+                .iter()
+                .filter_map(|card| {
+                    let score = scored.score(&card.name)?;
+                    Some(EntityCard {
+                        scorecard: card.name.clone(),
+                        title: card.title.clone(),
+                        level: score.level.clone(),
+                        levels: card.levels.iter().map(|l| l.name.clone()).collect(),
+                        passed: score.passed,
+                        applicable: score.applicable,
+                        checks: score.checks.clone(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(EntityReport {
+        entity_ref: entity_ref.to_owned(),
+        scorecards: cards,
+    })
+}
+
+/// Coverage over everything `group_ref` and its sub-groups own, with
+/// `days` of trend (0: none).
+pub fn group(
+    scorecards: &Scorecards,
+    catalog: &Catalog,
+    group_ref: &str,
+    days: u32,
+) -> Result<GroupReport, ApiError> {
+    let (groups, owned) = group_members(catalog, group_ref)
+        .ok_or_else(|| ApiError::not_found(format!("No group named '{group_ref}' found")))?;
+    ready(scorecards)?;
+    let today = day_of(portico_store::now_ms());
+    let mut cards = Vec::new();
+    for card in scorecards.cards() {
+        let (coverage, items, refs) = {
+            let results = scorecards.results();
+            let members: Vec<(&str, &Scored)> = owned_results(&results.entities, &owned);
+            let coverage = card_coverage(card, members.iter().map(|(_, s)| *s));
+            let mut items: Vec<EntityLine> = members
+                .iter()
+                .filter_map(|(entity_ref, scored)| line(card, entity_ref, scored))
+                .collect();
+            items.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+            let refs: Vec<String> = items.iter().map(|i| i.entity_ref.clone()).collect();
+            (coverage, items, refs)
+        };
+        if coverage.entities == 0 {
+            continue;
+        }
+        // No days: no trend, and no database read (the group page).
+        let trend = if days == 0 {
+            Vec::new()
+        } else {
+            trend(catalog.store(), card, days, today, &coverage, Some(&refs))?
+        };
+        cards.push(GroupCard {
+            coverage,
+            items,
+            trend,
+        });
+    }
+    Ok(GroupReport {
+        group: group_ref.to_owned(),
+        groups,
+        scorecards: cards,
+    })
+}
+
+/// Organisation-wide coverage, per check and per team.
+pub fn summary(
+    scorecards: &Scorecards,
+    catalog: &Catalog,
+    days: u32,
+) -> Result<SummaryReport, ApiError> {
+    ready(scorecards)?;
+    let today = day_of(portico_store::now_ms());
+    let mut cards = Vec::new();
+    for card in scorecards.cards() {
+        let (coverage, teams) = {
+            let results = scorecards.results();
+            (
+                card_coverage(card, results.entities.values()),
+                by_team(card, results.entities.values()),
+            )
+        };
+        let trend = trend(catalog.store(), card, days, today, &coverage, None)?;
+        cards.push(SummaryCard {
+            coverage,
+            teams,
+            trend,
+        });
+    }
+    Ok(SummaryReport { scorecards: cards })
+}
+
+fn owned_results<'a>(
+    entities: &'a std::collections::HashMap<std::sync::Arc<str>, Scored>,
+    owned: &HashSet<String>,
+) -> Vec<(&'a str, &'a Scored)> {
+    owned
+        .iter()
+        .filter_map(|entity_ref| {
+            entities
+                .get_key_value(entity_ref.as_str())
+                .map(|(k, v)| (&**k, v))
+        })
+        .collect()
+}
+
+fn line(
+    card: &portico_scorecards::Scorecard,
+    entity_ref: &str,
+    scored: &Scored,
+) -> Option<EntityLine> {
+    let score = scored.score(&card.name)?;
+    let outcome = |id: &str| {
+        score
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(Outcome::Skip, |c| c.outcome)
+    };
+    Some(EntityLine {
+        entity_ref: entity_ref.to_owned(),
+        kind: scored.kind.clone(),
+        namespace: scored.namespace.clone(),
+        name: scored.name.clone(),
+        title: scored.title.clone(),
+        owner: scored.owner.clone(),
+        level: score.level.clone(),
+        passed: score.passed,
+        applicable: score.applicable,
+        checks: card.checks.iter().map(|c| outcome(&c.id)).collect(),
+        failing: score
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| c.id.clone())
+            .collect(),
+    })
+}
