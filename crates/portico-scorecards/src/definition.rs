@@ -148,6 +148,16 @@ pub struct Check {
     pub rule: Rule,
     /// `Matches`' pattern, compiled.
     pub(crate) pattern: Option<Regex>,
+    /// Id, title and fix (the built-in one when none is given) as every
+    /// result shares them, rather than a copy per entity.
+    pub(crate) shared: Shared,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub id: std::sync::Arc<str>,
+    pub title: std::sync::Arc<str>,
+    pub fix: Option<std::sync::Arc<str>>,
 }
 
 impl Scorecard {
@@ -235,12 +245,23 @@ impl Scorecard {
                 }
                 _ => None,
             };
+            let title = check.title.unwrap_or_else(|| default_title(&check.rule));
+            let shared = Shared {
+                id: check.id.as_str().into(),
+                title: title.as_str().into(),
+                fix: check
+                    .fix
+                    .clone()
+                    .or_else(|| crate::evaluate::default_fix(&check.rule))
+                    .map(Into::into),
+            };
             checks.push(Check {
-                title: check.title.unwrap_or_else(|| default_title(&check.rule)),
+                title,
                 id: check.id,
                 fix: check.fix,
                 rule: check.rule,
                 pattern,
+                shared,
             });
         }
         for level in &spec.levels {

@@ -53,14 +53,14 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
-    pub id: String,
-    pub title: String,
+    pub id: Arc<str>,
+    pub title: Arc<str>,
     pub outcome: Outcome,
     /// Why it passed or failed, naming what was found.
     pub reason: String,
     /// How to make it pass (failures only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,12 +88,12 @@ pub fn evaluate(scorecard: &Scorecard, entity: &Value, facts: &dyn Facts) -> Opt
         .map(|check| {
             let (outcome, reason) = run(check, entity, &entity_ref, facts);
             CheckResult {
-                id: check.id.clone(),
-                title: check.title.clone(),
+                id: check.shared.id.clone(),
+                title: check.shared.title.clone(),
                 outcome,
                 reason,
                 fix: (outcome == Outcome::Fail)
-                    .then(|| check.fix.clone().or_else(|| default_fix(&check.rule)))
+                    .then(|| check.shared.fix.clone())
                     .flatten(),
             }
         })
@@ -101,7 +101,7 @@ pub fn evaluate(scorecard: &Scorecard, entity: &Value, facts: &dyn Facts) -> Opt
     let failed = |id: &str| {
         checks
             .iter()
-            .any(|c| c.id == id && c.outcome == Outcome::Fail)
+            .any(|c| &*c.id == id && c.outcome == Outcome::Fail)
     };
     let level = scorecard
         .levels

@@ -146,7 +146,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    scorecard_results (scorecard, entity_ref, check_id, day) {
+    scorecard_results (entity_ref, scorecard, check_id, day) {
         scorecard -> Text,
         entity_ref -> Text,
         check_id -> Text,

@@ -8,7 +8,9 @@ CREATE TABLE scorecard_results (
     check_id TEXT NOT NULL,
     day INTEGER NOT NULL,
     passed BOOLEAN NOT NULL,
-    PRIMARY KEY (scorecard, entity_ref, check_id, day)
+    -- Entity first: a change rewrites one entity's rows of today.
+    PRIMARY KEY (entity_ref, scorecard, check_id, day)
 );
--- Trends read every row of a scorecard from a day on.
-CREATE INDEX scorecard_results_day_idx ON scorecard_results (scorecard, day);
+-- Trends read every row of a scorecard from a day on; pruning, every row
+-- before a day.
+CREATE INDEX scorecard_results_day_idx ON scorecard_results (day, scorecard);

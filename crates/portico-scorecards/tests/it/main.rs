@@ -150,7 +150,7 @@ fn healthy_world() -> World {
 }
 
 fn outcome(score: &portico_scorecards::EntityScore, id: &str) -> (Outcome, String) {
-    let check = score.checks.iter().find(|c| c.id == id).unwrap();
+    let check = score.checks.iter().find(|c| &*c.id == id).unwrap();
     (check.outcome, check.reason.clone())
 }
 
@@ -238,13 +238,13 @@ fn each_gap_fails_its_check_with_the_reason_and_a_fix() {
         );
     }
     assert_eq!(outcome(&score, "system").0, Outcome::Pass);
-    let oncall = score.checks.iter().find(|c| c.id == "oncall").unwrap();
+    let oncall = score.checks.iter().find(|c| &*c.id == "oncall").unwrap();
     assert_eq!(
         oncall.fix.as_deref(),
         Some("Ask #sre for a PagerDuty service."),
         "the card's own fix"
     );
-    let owner = score.checks.iter().find(|c| c.id == "owner").unwrap();
+    let owner = score.checks.iter().find(|c| &*c.id == "owner").unwrap();
     assert!(
         owner
             .fix

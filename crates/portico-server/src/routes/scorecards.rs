@@ -17,24 +17,50 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-/// `days`, the only parameter of the coverage routes, checked against the
+/// `days` (and `limit` where `limit_allowed`), checked: days against the
 /// history kept.
-fn trend_days(state: &AppState, pairs: &[(String, String)]) -> Result<u32, ApiError> {
+fn trend_query(
+    state: &AppState,
+    pairs: &[(String, String)],
+    limit_allowed: bool,
+) -> Result<(u32, usize), ApiError> {
     let mut days = None;
+    let mut limit = report::DEFAULT_GROUP_ITEMS;
     for (key, value) in pairs {
-        if key != "days" {
-            return Err(ApiError::input(format!(
-                "unknown parameter '{key}'; expected days"
-            )));
+        match key.as_str() {
+            "days" => {
+                days = Some(value.parse::<u32>().map_err(|_| {
+                    ApiError::input(format!(
+                        "days must be from 1 to {} (the history kept), got '{value}'",
+                        state.scorecards.history_days()
+                    ))
+                })?)
+            }
+            "limit" if limit_allowed => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=report::MAX_GROUP_ITEMS).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::input(format!(
+                            "limit must be from 1 to {}, got '{value}'",
+                            report::MAX_GROUP_ITEMS
+                        ))
+                    })?
+            }
+            _ => {
+                return Err(ApiError::input(format!(
+                    "unknown parameter '{key}'; expected {}",
+                    if limit_allowed {
+                        "days or limit"
+                    } else {
+                        "days"
+                    }
+                )))
+            }
         }
-        days = Some(value.parse::<u32>().map_err(|_| {
-            ApiError::input(format!(
-                "days must be from 1 to {} (the history kept), got '{value}'",
-                state.scorecards.history_days()
-            ))
-        })?);
     }
-    report::trend_days(&state.scorecards, days)
+    Ok((report::trend_days(&state.scorecards, days)?, limit))
 }
 
 #[utoipa::path(
@@ -69,7 +95,7 @@ pub async fn entity(
 }
 
 #[utoipa::path(
-    params(("namespace" = String, Path, description = "Group namespace", example = "default"), ("name" = String, Path, description = "Group name", example = "playback"), ("days" = Option<u32>, Query, description = "Days of trend, default 30")),
+    params(("namespace" = String, Path, description = "Group namespace", example = "default"), ("name" = String, Path, description = "Group name", example = "playback"), ("days" = Option<u32>, Query, description = "Days of trend, default 30"), ("limit" = Option<u32>, Query, description = "Entities listed per scorecard, furthest behind first; default 1000")),
     responses((status = 200, description = "`{ group, groups, scorecards: [{ scorecard, title, entities, levels, checks: [{ id, title, passed, applicable, coverage }], items, trend: [{ check, points: [{ day, passed, applicable, coverage }] }] }] }`: everything the group and its sub-groups own", body = Object))
 )]
 #[get("/group/{namespace}/{name}")]
@@ -80,11 +106,12 @@ pub async fn group(
 ) -> Result<HttpResponse, ApiError> {
     let (namespace, name) = path.into_inner();
     let group_ref = EntityRef::new("group", &namespace, &name).key();
-    let days = trend_days(&state, &query)?;
+    let (days, limit) = trend_query(&state, &query, true)?;
     let state = state.into_inner();
-    let body =
-        web::block(move || report::group(&state.scorecards, &state.catalog, &group_ref, days))
-            .await??;
+    let body = web::block(move || {
+        report::group(&state.scorecards, &state.catalog, &group_ref, days, limit)
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -97,7 +124,7 @@ pub async fn summary(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let days = trend_days(&state, &query)?;
+    let (days, _) = trend_query(&state, &query, false)?;
     let state = state.into_inner();
     let body =
         web::block(move || report::summary(&state.scorecards, &state.catalog, days)).await??;

@@ -94,7 +94,7 @@ pub fn card_coverage<'a>(
             match score
                 .checks
                 .iter()
-                .find(|c| c.id == check.id)
+                .find(|c| *c.id == *check.id)
                 .map(|c| c.outcome)
             {
                 Some(Outcome::Pass) => {

@@ -152,11 +152,8 @@ impl<'a> CatalogFacts<'a> {
         if let Some(found) = self.parsed.borrow().get(entity_ref) {
             return found.clone();
         }
-        let value = self
-            .catalog
-            .index()
-            .get(entity_ref)
-            .map(|json| Arc::new(json.value()));
+        let json = self.catalog.index().get(entity_ref);
+        let value = json.map(|json| Arc::new(outline(json.as_str())));
         self.parsed
             .borrow_mut()
             .insert(entity_ref.to_owned(), value.clone());
@@ -196,6 +193,61 @@ impl Facts for CatalogFacts<'_> {
     fn now_ms(&self) -> i64 {
         self.now_ms
     }
+}
+
+/// What checks read of other entities: kind, name, namespace, the spec's
+/// type, lifecycle and members, relations and status. A full parse of
+/// every owner and dependency would cost most of a pass over a large
+/// catalog, and keep all of them in memory.
+#[derive(serde::Deserialize, serde::Serialize, Default)]
+#[serde(default)]
+struct Outline {
+    #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
+    api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    metadata: OutlineMetadata,
+    spec: OutlineSpec,
+    relations: Vec<OutlineRelation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Value>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default)]
+#[serde(default)]
+struct OutlineMetadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<std::collections::BTreeMap<String, Value>>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default)]
+#[serde(default)]
+struct OutlineSpec {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<Value>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct OutlineRelation {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "targetRef")]
+    target_ref: String,
+}
+
+fn outline(json: &str) -> Value {
+    serde_json::from_str::<Outline>(json)
+        .ok()
+        .and_then(|outline| serde_json::to_value(outline).ok())
+        .unwrap_or(Value::Null)
 }
 
 /// Errors of the entity's last processing: the catalog serves them in

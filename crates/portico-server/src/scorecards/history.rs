@@ -120,7 +120,7 @@ fn rows_of(entity_ref: &str, scored: Option<&Scored>, day: i32) -> Vec<ScoreRow>
                 .map(|check| ScoreRow {
                     scorecard: score.scorecard.clone(),
                     entity_ref: entity_ref.to_owned(),
-                    check_id: check.id.clone(),
+                    check_id: check.id.to_string(),
                     day,
                     passed: check.outcome == Outcome::Pass,
                 })

@@ -226,6 +226,19 @@ pub struct FullPass {
     pub stored: Duration,
 }
 
+/// What evaluating a change did.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangePass {
+    /// Entities evaluated: the changed ones and those that read them.
+    pub evaluated: usize,
+    /// From the start until the API served the new results.
+    pub visible: Duration,
+    /// Entities whose history rows were written.
+    pub written: usize,
+    /// Including the history write.
+    pub total: Duration,
+}
+
 /// Evaluates scorecards and keeps their history: everything at once, or
 /// what changed. The follower thread runs one; `portico bench` too.
 pub struct Evaluator {
@@ -276,9 +289,15 @@ impl Evaluator {
         let evaluated = evaluate_refs(&self.cards, catalog, &self.inputs, &refs, now);
         let fresh = Results::from_all(evaluated);
         let entities = fresh.entities.len();
-        *results
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        // The old results are freed after the lock is let go: readers
+        // wait for the swap only.
+        let old = std::mem::replace(
+            &mut *results
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            fresh,
+        );
+        drop(old);
         let evaluated = started.elapsed();
         let started = Instant::now();
         let day = day_of(now);
@@ -307,15 +326,16 @@ impl Evaluator {
 
     /// Evaluates the entities in `entity_refs` and `doc_refs` (their
     /// definition or their docs site changed) and every entity whose checks
-    /// read one of them; returns how many were evaluated.
+    /// read one of them, then writes today's history of those that changed.
     pub fn changed(
         &mut self,
         catalog: &Catalog,
         results: &RwLock<Results>,
         entity_refs: &[String],
         doc_refs: &[String],
-    ) -> Result<usize, FollowError> {
+    ) -> Result<ChangePass, FollowError> {
         let store = catalog.store();
+        let started = Instant::now();
         // The index must hold at least these changes before they are read.
         catalog.sync()?;
         store.read(|tx| {
@@ -330,9 +350,16 @@ impl Evaluator {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .apply(evaluated);
-        self.history
+        let visible = started.elapsed();
+        let written = self
+            .history
             .write(store, &read(results), Some(&refs), day_of(now))?;
-        Ok(refs.len())
+        Ok(ChangePass {
+            evaluated: refs.len(),
+            visible,
+            written,
+            total: started.elapsed(),
+        })
     }
 }
 

@@ -16,6 +16,10 @@ use portico_catalog::Catalog;
 
 /// Trend length when none is asked for.
 pub const DEFAULT_TREND_DAYS: u32 = 30;
+/// Entities listed per scorecard by the group route when no limit is
+/// asked for, and the most it lists.
+pub const DEFAULT_GROUP_ITEMS: usize = 1_000;
+pub const MAX_GROUP_ITEMS: usize = 100_000;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,7 +57,8 @@ pub struct GroupReport {
 pub struct GroupCard {
     #[serde(flatten)]
     pub coverage: CardCoverage,
-    /// The entities the scorecard applies to, by ref.
+    /// The entities the scorecard applies to, furthest behind first, up to
+    /// the limit asked for (`entities` counts them all).
     pub items: Vec<EntityLine>,
     pub trend: Vec<TrendSeries>,
 }
@@ -157,12 +162,13 @@ pub fn entity(
 }
 
 /// Coverage over everything `group_ref` and its sub-groups own, with
-/// `days` of trend (0: none).
+/// `days` of trend (0: none) and the `limit` entities furthest behind.
 pub fn group(
     scorecards: &Scorecards,
     catalog: &Catalog,
     group_ref: &str,
     days: u32,
+    limit: usize,
 ) -> Result<GroupReport, ApiError> {
     let (groups, owned) = group_members(catalog, group_ref)
         .ok_or_else(|| ApiError::not_found(format!("No group named '{group_ref}' found")))?;
@@ -174,12 +180,26 @@ pub fn group(
             let results = scorecards.results();
             let members: Vec<(&str, &Scored)> = owned_results(&results.entities, &owned);
             let coverage = card_coverage(card, members.iter().map(|(_, s)| *s));
-            let mut items: Vec<EntityLine> = members
+            // Furthest behind first (the lowest share of checks passed),
+            // then by ref; only the lines shown are built.
+            let mut ranked: Vec<(&str, &Scored, usize, usize)> = members
                 .iter()
-                .filter_map(|(entity_ref, scored)| line(card, entity_ref, scored))
+                .filter_map(|(entity_ref, scored)| {
+                    let score = scored.score(&card.name)?;
+                    Some((*entity_ref, *scored, score.passed, score.applicable))
+                })
                 .collect();
-            items.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
-            let refs: Vec<String> = items.iter().map(|i| i.entity_ref.clone()).collect();
+            ranked.sort_by(|a, b| {
+                (a.2 * b.3.max(1))
+                    .cmp(&(b.2 * a.3.max(1)))
+                    .then_with(|| a.0.cmp(b.0))
+            });
+            let items: Vec<EntityLine> = ranked
+                .iter()
+                .take(limit)
+                .filter_map(|(entity_ref, scored, _, _)| line(card, entity_ref, scored))
+                .collect();
+            let refs: Vec<String> = ranked.iter().map(|r| r.0.to_owned()).collect();
             (coverage, items, refs)
         };
         if coverage.entities == 0 {
@@ -255,7 +275,7 @@ fn line(
         score
             .checks
             .iter()
-            .find(|c| c.id == id)
+            .find(|c| &*c.id == id)
             .map_or(Outcome::Skip, |c| c.outcome)
     };
     Some(EntityLine {
@@ -273,7 +293,7 @@ fn line(
             .checks
             .iter()
             .filter(|c| c.outcome == Outcome::Fail)
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect(),
     })
 }

@@ -12,8 +12,11 @@ use serde_json::{json, Value};
 use super::{page, short_ref, UiResult};
 use crate::params::Params;
 use crate::scorecards::report::{self, EntityLine, DEFAULT_TREND_DAYS};
-use crate::scorecards::{CardCoverage, TrendSeries};
+use crate::scorecards::{CardCoverage, TeamCoverage, TrendSeries};
 use crate::{ApiError, AppState};
+
+/// Rows of a group page's table per scorecard.
+const TEAM_ROWS_MAX: usize = 100;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(dashboard);
@@ -87,7 +90,7 @@ fn outcome_cell(outcome: Outcome, title: &str) -> Value {
     json!({ "mark": mark, "class": class, "label": format!("{title} {word}") })
 }
 
-fn entity_rows(lines: &[EntityLine], titles: &[String]) -> Vec<Value> {
+fn entity_rows(lines: &[&EntityLine], titles: &[String]) -> Vec<Value> {
     lines
         .iter()
         .map(|line| {
@@ -115,7 +118,7 @@ pub(super) fn group_tables(state: &AppState, key: &str) -> Value {
     if !state.scorecards.is_ready() {
         return Value::Null;
     }
-    let Ok(report) = report::group(&state.scorecards, &state.catalog, key, 0) else {
+    let Ok(report) = report::group(&state.scorecards, &state.catalog, key, 0, TEAM_ROWS_MAX) else {
         return Value::Null;
     };
     let tables: Vec<Value> = report
@@ -128,12 +131,20 @@ pub(super) fn group_tables(state: &AppState, key: &str) -> Value {
                 .iter()
                 .map(|c| c.title.clone())
                 .collect();
+            let lines: Vec<&EntityLine> = card.items.iter().collect();
+            let more = card.coverage.entities.saturating_sub(lines.len());
+            let api = format!(
+                "/api/scorecards/group/{}",
+                key.split_once(':').map_or("", |(_, rest)| rest)
+            );
             json!({
                 "title": card.coverage.title,
                 "entities": card.coverage.entities,
                 "columns": titles,
-                "rows": entity_rows(&card.items, &titles),
+                "rows": entity_rows(&lines, &titles),
                 "coverage": coverage_row(&card.coverage),
+                "more": (more > 0).then(|| format!("and {more} more, further ahead: the API lists them")),
+                "more_href": (more > 0).then_some(api),
             })
         })
         .collect();
@@ -142,6 +153,27 @@ pub(super) fn group_tables(state: &AppState, key: &str) -> Value {
     } else {
         json!(tables)
     }
+}
+
+/// The teams whose mean coverage over the checks is lowest, at most
+/// `TEAM_ROWS_MAX` of them.
+fn teams_furthest_behind(teams: &[TeamCoverage]) -> Vec<&TeamCoverage> {
+    let mean = |team: &TeamCoverage| {
+        let values: Vec<f64> = team
+            .coverage
+            .checks
+            .iter()
+            .filter_map(|c| c.coverage)
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
+    let mut ranked: Vec<(f64, &TeamCoverage)> = teams.iter().map(|t| (mean(t), t)).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.team.cmp(&b.1.team)));
+    ranked
+        .into_iter()
+        .take(TEAM_ROWS_MAX)
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// The trend chart and its legend.
@@ -220,12 +252,14 @@ async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
                         "percent": percent(c.coverage),
                     })).collect::<Vec<_>>(),
                     "columns": coverage.checks.iter().map(|c| c.title.clone()).collect::<Vec<_>>(),
-                    "teams": card.teams.iter().map(|team| json!({
+                    "teams": teams_furthest_behind(&card.teams).iter().map(|team| json!({
                         "href": super::ref_href(&team.team),
                         "text": short_ref(&team.team, Some("group")),
                         "entities": team.coverage.entities,
                         "cells": coverage_row(&team.coverage),
                     })).collect::<Vec<_>>(),
+                    "more_teams": card.teams.len().saturating_sub(TEAM_ROWS_MAX),
+                    "shown_teams": card.teams.len().min(TEAM_ROWS_MAX),
                     "trend": trend_chart(coverage, &card.trend),
                 })
             })

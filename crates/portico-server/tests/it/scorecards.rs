@@ -404,3 +404,58 @@ fn pages_show_levels_failing_checks_team_tables_and_the_trend() {
         );
     }
 }
+
+#[test]
+fn checks_read_other_entities_and_the_group_route_lists_the_furthest_behind_first() {
+    let app = TestApp::all().remove(0);
+    seed(&app);
+    // A deprecated library the service depends on, and a second service
+    // of the team that passes fewer checks (no on-call, no SLOs).
+    let more = app.write(
+        "more.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: old-lib\nspec:\n  type: library\n  lifecycle: deprecated\n  owner: shop\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: cart\n  description: Holds carts.\nspec:\n  type: service\n  lifecycle: production\n  owner: shop\n  dependsOn: [component:old-lib]\n",
+    );
+    assert_eq!(app.register(&more).status, 201);
+    let cart = "/api/scorecards/entity/default/component/cart";
+    wait_until("cart is evaluated", || {
+        app.get(cart).body["scorecards"]
+            .as_array()
+            .is_some_and(|cards| !cards.is_empty())
+    });
+    let report = app.get(cart).body;
+    let dependencies = card(&report)["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "dependencies")
+        .unwrap()
+        .clone();
+    assert_eq!(dependencies["outcome"], "fail");
+    assert_eq!(
+        dependencies["reason"],
+        "depends on deprecated component:default/old-lib"
+    );
+
+    let group = app.get("/api/scorecards/group/default/shop?limit=1");
+    assert_eq!(group.status, 200, "{}", group.text);
+    let card = &group.body["scorecards"][0];
+    assert_eq!(card["entities"], 2, "both services count");
+    let items = card["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the limit holds");
+    assert_eq!(
+        items[0]["entityRef"], "component:default/cart",
+        "cart passes fewer checks than checkout"
+    );
+    assert_error(
+        &app.get("/api/scorecards/group/default/shop?limit=0"),
+        400,
+        "InputError",
+        "limit must be from 1 to 100000, got '0'",
+    );
+    assert_error(
+        &app.get("/api/scorecards/summary?limit=5"),
+        400,
+        "InputError",
+        "unknown parameter 'limit'; expected days",
+    );
+}
