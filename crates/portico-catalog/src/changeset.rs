@@ -114,9 +114,9 @@ impl Changeset {
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             if let Some(row) = self.dirty.get_mut(key) {
-                apply_final(row, rels, self.now)?;
+                apply_final(row, rels)?;
             } else if let Some(mut row) = clean.remove(key) {
-                if apply_final(&mut row, rels, self.now)? {
+                if apply_final(&mut row, rels)? {
                     self.changed.insert(key.clone());
                     restitched.push(row);
                 }
@@ -136,7 +136,7 @@ impl Changeset {
 }
 
 /// Sets the row's final JSON and etag; true when they changed.
-fn apply_final(row: &mut EntityRow, rels: &[&RelationRow], now: i64) -> Result<bool, CatalogError> {
+fn apply_final(row: &mut EntityRow, rels: &[&RelationRow]) -> Result<bool, CatalogError> {
     let (json, etag) = match final_entity(row, rels)? {
         Some((json, etag)) => (Some(json), etag),
         None => (None, String::new()),
@@ -146,6 +146,7 @@ fn apply_final(row: &mut EntityRow, rels: &[&RelationRow], now: i64) -> Result<b
     }
     row.final_json = json;
     row.etag = etag;
-    row.updated_at = now;
+    // `updated_at` stays: it says when the entity's own definition changed,
+    // and relations other entities add to it are not that.
     Ok(true)
 }

@@ -341,6 +341,7 @@ fn render_scorecards(state: &AppState, out: &mut Gauges<'_>) {
             .unzip()
     };
     out.family("portico_scorecard_coverage");
+    let teams: Vec<_> = teams.into_iter().map(fold_teams).collect();
     for team in teams.iter().flatten() {
         for check in &team.coverage.checks {
             if let Some(coverage) = check.coverage {
@@ -378,6 +379,42 @@ fn render_scorecards(state: &AppState, out: &mut Gauges<'_>) {
             );
         }
     }
+}
+
+/// Teams per scorecard on the page; the smallest beyond are counted as
+/// `other`, as kinds are, so a large organisation stays a bounded set of
+/// series.
+const MAX_TEAMS: usize = 100;
+
+/// The `MAX_TEAMS - 1` teams with most entities, the rest summed as `other`.
+fn fold_teams(
+    mut teams: Vec<crate::scorecards::TeamCoverage>,
+) -> Vec<crate::scorecards::TeamCoverage> {
+    if teams.len() <= MAX_TEAMS {
+        return teams;
+    }
+    teams.sort_by(|a, b| {
+        b.coverage
+            .entities
+            .cmp(&a.coverage.entities)
+            .then_with(|| a.team.cmp(&b.team))
+    });
+    let rest = teams.split_off(MAX_TEAMS - 1);
+    let mut other = rest[0].clone();
+    other.team = "other".to_owned();
+    for team in &rest[1..] {
+        other.coverage.entities += team.coverage.entities;
+        for (sum, check) in other.coverage.checks.iter_mut().zip(&team.coverage.checks) {
+            sum.passed += check.passed;
+            sum.applicable += check.applicable;
+        }
+    }
+    for check in &mut other.coverage.checks {
+        check.coverage =
+            (check.applicable > 0).then(|| check.passed as f64 / check.applicable as f64);
+    }
+    teams.push(other);
+    teams
 }
 
 /// The `MAX_KINDS - 1` biggest kinds by name, the rest summed as `other`.
@@ -574,6 +611,38 @@ mod tests {
         assert!(!folded.iter().any(|k| k.kind == "Kind39"));
         let few = fold_kinds(vec![KindCounts::default()]);
         assert_eq!(few.len(), 1);
+    }
+
+    #[test]
+    fn teams_beyond_the_limit_are_counted_as_other() {
+        use crate::scorecards::{CardCoverage, CheckCoverage, TeamCoverage};
+        let team = |i: usize, passed: usize| TeamCoverage {
+            team: format!("group:default/t{i:03}"),
+            coverage: CardCoverage {
+                scorecard: "ready".to_owned(),
+                title: "Ready".to_owned(),
+                entities: 1000 - i,
+                levels: Vec::new(),
+                checks: vec![CheckCoverage {
+                    id: "owner".to_owned(),
+                    title: "Owner".to_owned(),
+                    passed,
+                    applicable: 2,
+                    coverage: Some(passed as f64 / 2.0),
+                }],
+            },
+        };
+        let teams: Vec<TeamCoverage> = (0..MAX_TEAMS + 2).map(|i| team(i, i % 3)).collect();
+        let folded = fold_teams(teams);
+        assert_eq!(folded.len(), MAX_TEAMS);
+        assert_eq!(folded[0].team, "group:default/t000", "the biggest stay");
+        let other = folded.last().unwrap();
+        assert_eq!(other.team, "other");
+        // Teams 99, 100 and 101: 0, 1 and 2 passed of 2 each.
+        assert_eq!(other.coverage.checks[0].passed, 3);
+        assert_eq!(other.coverage.checks[0].applicable, 6);
+        assert_eq!(other.coverage.checks[0].coverage, Some(0.5));
+        assert_eq!(other.coverage.entities, 901 + 900 + 899);
     }
 
     #[test]

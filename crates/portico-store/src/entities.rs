@@ -38,6 +38,9 @@ pub struct EntityRow {
     pub content_hash: String,
     pub orphan: bool,
     pub created_at: i64,
+    /// When the entity's own definition last changed: its file's content,
+    /// its processing outcome, its orphaning. Relations other entities add
+    /// (stitching) do not count.
     pub updated_at: i64,
 }
 

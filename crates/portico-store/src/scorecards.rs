@@ -4,6 +4,7 @@
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 
 use crate::schema::{doc_pages, entities, scorecard_results};
 use crate::{StoreError, Tx, LOOKUP_CHUNK};
@@ -15,7 +16,9 @@ const INSERT_CHUNK: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(
     table_name = scorecard_results,
-    check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg)
+    check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg),
+    // One multi-row statement on SQLite too (see `EntityRow`).
+    treat_none_as_default_value = false
 )]
 pub struct ScoreRow {
     pub scorecard: String,
@@ -43,6 +46,26 @@ impl Tx<'_> {
         Ok(rows)
     }
 
+    /// The rows of one entity from `from_day` on, by scorecard, check and
+    /// day.
+    pub fn score_rows_of_entity(
+        &mut self,
+        entity_ref: &str,
+        from_day: i32,
+    ) -> Result<Vec<ScoreRow>, StoreError> {
+        let rows = db_run!(self, |conn| scorecard_results::table
+            .filter(scorecard_results::entity_ref.eq(entity_ref))
+            .filter(scorecard_results::day.ge(from_day))
+            .order((
+                scorecard_results::scorecard.asc(),
+                scorecard_results::check_id.asc(),
+                scorecard_results::day.asc(),
+            ))
+            .select(ScoreRow::as_select())
+            .load(conn))?;
+        Ok(rows)
+    }
+
     /// Makes `rows` the results of `day` for the entities `refs`: their
     /// earlier rows of that day go (a check that no longer applies, an
     /// entity that is gone), then `rows` are written. Every row must be of
@@ -62,8 +85,18 @@ impl Tx<'_> {
             .execute(conn))?;
         }
         for chunk in rows.chunks(INSERT_CHUNK) {
+            // Another replica may write the same rows at the same moment:
+            // the last write wins rather than failing.
             db_run!(self, |conn| diesel::insert_into(scorecard_results::table)
                 .values(chunk)
+                .on_conflict((
+                    scorecard_results::entity_ref,
+                    scorecard_results::scorecard,
+                    scorecard_results::check_id,
+                    scorecard_results::day,
+                ))
+                .do_update()
+                .set(scorecard_results::passed.eq(excluded(scorecard_results::passed)))
                 .execute(conn))?;
         }
         Ok(())

@@ -78,19 +78,22 @@ pub async fn definitions(state: web::Data<AppState>) -> HttpResponse {
 }
 
 #[utoipa::path(
-    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
-    responses((status = 200, description = "`{ entityRef, scorecards: [{ scorecard, title, level, levels, passed, applicable, checks: [{ id, title, outcome, reason, fix }] }] }`", body = Object))
+    params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service"), ("days" = Option<u32>, Query, description = "Days of history, default 30")),
+    responses((status = 200, description = "`{ entityRef, scorecards: [{ scorecard, title, level, levels, passed, applicable, checks: [{ id, title, outcome, reason, fix }], history: [{ check, days: [{ day, passed }] }] }] }`", body = Object))
 )]
 #[get("/entity/{namespace}/{kind}/{name}")]
 pub async fn entity(
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let (namespace, kind, name) = path.into_inner();
     let entity_ref = EntityRef::new(&kind, &namespace, &name).key();
+    let (days, _) = trend_query(&state, &query, false)?;
     let state = state.into_inner();
-    let body = web::block(move || report::entity(&state.scorecards, &state.catalog, &entity_ref))
-        .await??;
+    let body =
+        web::block(move || report::entity(&state.scorecards, &state.catalog, &entity_ref, days))
+            .await??;
     Ok(HttpResponse::Ok().json(body))
 }
 

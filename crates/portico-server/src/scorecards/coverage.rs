@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use portico_catalog::Catalog;
 use portico_scorecards::{Outcome, Scorecard};
-use portico_store::{Store, StoreError};
+use portico_store::{DayCount, Store, StoreError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -199,8 +199,13 @@ pub fn group_members(catalog: &Catalog, group_ref: &str) -> Option<(Vec<String>,
     Some((groups.into_iter().collect(), owned))
 }
 
+/// The first day of a window of `days` days ending `today`.
+pub fn window_start(days: u32, today: i32) -> i32 {
+    today - i32::try_from(days.max(1)).unwrap_or(i32::MAX) + 1
+}
+
 /// Each check's coverage per day over the last `days` days: stored
-/// history for the days before today, `today` for today. Over every
+/// history for the days before today, `now` for today. Over every
 /// entity, or only `refs`.
 pub fn trend(
     store: &Store,
@@ -210,10 +215,20 @@ pub fn trend(
     now: &CardCoverage,
     refs: Option<&[String]>,
 ) -> Result<Vec<TrendSeries>, StoreError> {
-    let from = today - i32::try_from(days.max(1)).unwrap_or(i32::MAX) + 1;
+    let from = window_start(days, today);
     let stored = store.read(|tx| tx.score_trend(&card.name, from, refs))?;
-    let series = card
-        .checks
+    Ok(trend_from(card, &stored, today, now))
+}
+
+/// [`trend`] from stored counts already read (`(check, count)`, by check
+/// then day).
+pub fn trend_from(
+    card: &Scorecard,
+    stored: &[(String, DayCount)],
+    today: i32,
+    now: &CardCoverage,
+) -> Vec<TrendSeries> {
+    card.checks
         .iter()
         .map(|check| {
             let mut points: Vec<TrendPoint> = stored
@@ -240,8 +255,7 @@ pub fn trend(
                 points,
             }
         })
-        .collect();
-    Ok(series)
+        .collect()
 }
 
 /// `YYYY-MM-DD` of a day number.

@@ -117,6 +117,9 @@ pub struct CatalogFacts<'a> {
 struct Current {
     entity_ref: String,
     errors: usize,
+    /// Whose docs site it shows (`backstage.io/techdocs-entity`), when
+    /// another's.
+    docs_from: Option<String>,
     consulted: Vec<Arc<str>>,
 }
 
@@ -138,6 +141,9 @@ impl<'a> CatalogFacts<'a> {
         current.entity_ref.push_str(entity_ref);
         current.consulted.clear();
         current.errors = error_count(entity);
+        current.docs_from = crate::routes::techdocs::site_owner(entity_ref, entity)
+            .ok()
+            .filter(|owner| owner != entity_ref);
     }
 
     /// The refs the evaluation since [`CatalogFacts::begin`] read.
@@ -173,7 +179,19 @@ impl Facts for CatalogFacts<'_> {
     }
 
     fn docs(&self, entity_ref: &str) -> Option<Arc<DocsFacts>> {
-        self.inputs.docs.get(entity_ref).cloned()
+        // An entity that borrows another's docs has that site; a change to
+        // it evaluates the borrower again.
+        let site = {
+            let mut current = self.current.borrow_mut();
+            match current.docs_from.clone() {
+                Some(owner) if current.entity_ref == entity_ref => {
+                    current.consulted.push(Arc::from(owner.as_str()));
+                    owner
+                }
+                _ => entity_ref.to_owned(),
+            }
+        };
+        self.inputs.docs.get(&site).cloned()
     }
 
     fn processing_errors(&self, entity_ref: &str) -> usize {

@@ -20,8 +20,8 @@ use portico_scorecards::Scorecard;
 use portico_store::{Store, StoreError};
 
 pub use coverage::{
-    by_team, card_coverage, group_members, CardCoverage, CheckCoverage, TeamCoverage, TrendPoint,
-    TrendSeries,
+    by_team, card_coverage, group_members, trend_from, window_start, CardCoverage, CheckCoverage,
+    TeamCoverage, TrendPoint, TrendSeries,
 };
 pub use engine::{all_refs, evaluate_refs, Results, Scored};
 pub use facts::Inputs;
@@ -48,6 +48,21 @@ struct Shared {
     results: RwLock<Results>,
     ready: AtomicBool,
     history_days: u32,
+    /// Organisation-wide counts of days before today, by scorecard and
+    /// first day: those days' rows no longer change, and counting them
+    /// reads every row of the window.
+    org_trends: std::sync::Mutex<OrgTrends>,
+}
+
+/// Stored counts per check and day (`(check, count)`), as `score_trend`
+/// reads them.
+pub type DayCounts = Arc<Vec<(String, portico_store::DayCount)>>;
+
+/// Stored counts read for `today`, by scorecard and first day.
+#[derive(Default)]
+struct OrgTrends {
+    today: i32,
+    counts: std::collections::HashMap<(String, i32), DayCounts>,
 }
 
 impl Scorecards {
@@ -62,6 +77,7 @@ impl Scorecards {
             results: RwLock::default(),
             ready: AtomicBool::new(false),
             history_days: section.history_days.max(1),
+            org_trends: std::sync::Mutex::default(),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let handle = if shared.cards.is_empty() {
@@ -99,6 +115,49 @@ impl Scorecards {
     /// Days of history kept (and the longest trend).
     pub fn history_days(&self) -> u32 {
         self.shared.history_days
+    }
+
+    /// The stored organisation-wide counts of `card` from `from` to the
+    /// day before `today`, read once per day and window.
+    pub fn org_counts(
+        &self,
+        store: &Store,
+        card: &str,
+        from: i32,
+        today: i32,
+    ) -> Result<DayCounts, StoreError> {
+        let key = (card.to_owned(), from);
+        {
+            let cached = self
+                .shared
+                .org_trends
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cached.today == today {
+                if let Some(counts) = cached.counts.get(&key) {
+                    return Ok(counts.clone());
+                }
+            }
+        }
+        let counts: Vec<_> = store
+            .read(|tx| tx.score_trend(card, from, None))?
+            .into_iter()
+            .filter(|(_, count)| count.day < today)
+            .collect();
+        let counts = Arc::new(counts);
+        let mut cached = self
+            .shared
+            .org_trends
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cached.today != today {
+            *cached = OrgTrends {
+                today,
+                ..OrgTrends::default()
+            };
+        }
+        cached.counts.insert(key, counts.clone());
+        Ok(counts)
     }
 
     /// The current results. Hold briefly: the follower waits for it.
@@ -246,6 +305,8 @@ pub struct Evaluator {
     inputs: Inputs,
     history: History,
     history_days: u32,
+    /// The day of the last full pass; a new day starts one.
+    evaluated_day: i32,
     /// The day history was last pruned.
     pruned_day: i32,
 }
@@ -264,12 +325,13 @@ impl Evaluator {
             inputs: Inputs::default(),
             history: History::load(store, day)?,
             history_days,
+            evaluated_day: day - 1,
             pruned_day: day - 1,
         })
     }
 
     fn day_changed(&self) -> bool {
-        day_of(portico_store::now_ms()) != self.pruned_day
+        day_of(portico_store::now_ms()) != self.evaluated_day
     }
 
     /// Evaluates everything again (time-based checks, a new day) into
@@ -298,6 +360,9 @@ impl Evaluator {
             fresh,
         );
         drop(old);
+        // Before history is written: a failing write is tried again at the
+        // next pass, not in a loop of full passes.
+        self.evaluated_day = day_of(now);
         let evaluated = started.elapsed();
         let started = Instant::now();
         let day = day_of(now);

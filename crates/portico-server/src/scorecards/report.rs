@@ -10,7 +10,7 @@ use super::coverage::{
     by_team, card_coverage, group_members, trend, CardCoverage, TeamCoverage, TrendSeries,
 };
 use super::engine::Scored;
-use super::{day_of, Scorecards};
+use super::{day_of, trend_from, window_start, Scorecards};
 use crate::ApiError;
 use portico_catalog::Catalog;
 
@@ -41,6 +41,22 @@ pub struct EntityCard {
     pub passed: usize,
     pub applicable: usize,
     pub checks: Vec<CheckResult>,
+    /// Each check's outcome per day, oldest first, today's as it is now;
+    /// days the check did not apply are missing.
+    pub history: Vec<CheckHistory>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckHistory {
+    pub check: String,
+    pub days: Vec<DayOutcome>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DayOutcome {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub passed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,11 +136,13 @@ pub fn trend_days(scorecards: &Scorecards, days: Option<u32>) -> Result<u32, Api
     }
 }
 
-/// The checks of `entity_ref`; 404 when the catalog has no such entity.
+/// The checks of `entity_ref`, with `days` of history (0: none, and no
+/// database read); 404 when the catalog has no such entity.
 pub fn entity(
     scorecards: &Scorecards,
     catalog: &Catalog,
     entity_ref: &str,
+    days: u32,
 ) -> Result<EntityReport, ApiError> {
     if catalog.index().get(entity_ref).is_none() {
         return Err(ApiError::not_found(format!(
@@ -132,6 +150,15 @@ pub fn entity(
         )));
     }
     ready(scorecards)?;
+    let today = day_of(portico_store::now_ms());
+    let stored = if days == 0 {
+        Vec::new()
+    } else {
+        let from = window_start(days, today);
+        catalog
+            .store()
+            .read(|tx| tx.score_rows_of_entity(entity_ref, from))?
+    };
     let results = scorecards.results();
     let cards = results
         .entities
@@ -142,6 +169,11 @@ pub fn entity(
                 .iter()
                 .filter_map(|card| {
                     let score = scored.score(&card.name)?;
+                    let history = if days == 0 {
+                        Vec::new()
+                    } else {
+                        entity_history(card, &score.checks, &stored, today)
+                    };
                     Some(EntityCard {
                         scorecard: card.name.clone(),
                         title: card.title.clone(),
@@ -150,6 +182,7 @@ pub fn entity(
                         passed: score.passed,
                         applicable: score.applicable,
                         checks: score.checks.clone(),
+                        history,
                     })
                 })
                 .collect()
@@ -159,6 +192,41 @@ pub fn entity(
         entity_ref: entity_ref.to_owned(),
         scorecards: cards,
     })
+}
+
+/// Stored days before today, then today from the current results.
+fn entity_history(
+    card: &portico_scorecards::Scorecard,
+    now: &[CheckResult],
+    stored: &[portico_store::ScoreRow],
+    today: i32,
+) -> Vec<CheckHistory> {
+    card.checks
+        .iter()
+        .map(|check| {
+            let mut days: Vec<DayOutcome> = stored
+                .iter()
+                .filter(|r| r.scorecard == card.name && r.check_id == check.id && r.day < today)
+                .map(|r| DayOutcome {
+                    day: super::coverage::iso_day(r.day),
+                    passed: r.passed,
+                })
+                .collect();
+            if let Some(current) = now
+                .iter()
+                .find(|c| *c.id == *check.id && c.outcome != Outcome::Skip)
+            {
+                days.push(DayOutcome {
+                    day: super::coverage::iso_day(today),
+                    passed: current.outcome == Outcome::Pass,
+                });
+            }
+            CheckHistory {
+                check: check.id.clone(),
+                days,
+            }
+        })
+        .collect()
 }
 
 /// Coverage over everything `group_ref` and its sub-groups own, with
@@ -189,9 +257,17 @@ pub fn group(
                     Some((*entity_ref, *scored, score.passed, score.applicable))
                 })
                 .collect();
+            // Nothing applicable counts as nothing left to do.
+            let share = |passed: usize, applicable: usize| {
+                if applicable == 0 {
+                    1.0
+                } else {
+                    passed as f64 / applicable as f64
+                }
+            };
             ranked.sort_by(|a, b| {
-                (a.2 * b.3.max(1))
-                    .cmp(&(b.2 * a.3.max(1)))
+                share(a.2, a.3)
+                    .total_cmp(&share(b.2, b.3))
                     .then_with(|| a.0.cmp(b.0))
             });
             let items: Vec<EntityLine> = ranked
@@ -241,7 +317,13 @@ pub fn summary(
                 by_team(card, results.entities.values()),
             )
         };
-        let trend = trend(catalog.store(), card, days, today, &coverage, None)?;
+        let stored = scorecards.org_counts(
+            catalog.store(),
+            &card.name,
+            window_start(days, today),
+            today,
+        )?;
+        let trend = trend_from(card, &stored, today, &coverage);
         cards.push(SummaryCard {
             coverage,
             teams,

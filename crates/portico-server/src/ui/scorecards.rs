@@ -44,7 +44,7 @@ pub(super) fn entity_cards(state: &AppState, key: &str) -> Value {
     if !state.scorecards.is_ready() {
         return Value::Null;
     }
-    let Ok(report) = report::entity(&state.scorecards, &state.catalog, key) else {
+    let Ok(report) = report::entity(&state.scorecards, &state.catalog, key, 0) else {
         return Value::Null;
     };
     let cards: Vec<Value> = report
@@ -165,7 +165,12 @@ fn teams_furthest_behind(teams: &[TeamCoverage]) -> Vec<&TeamCoverage> {
             .iter()
             .filter_map(|c| c.coverage)
             .collect();
-        values.iter().sum::<f64>() / values.len().max(1) as f64
+        if values.is_empty() {
+            // Nothing applicable: nothing left to do.
+            1.0
+        } else {
+            values.iter().sum::<f64>() / values.len() as f64
+        }
     };
     let mut ranked: Vec<(f64, &TeamCoverage)> = teams.iter().map(|t| (mean(t), t)).collect();
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.team.cmp(&b.1.team)));
@@ -210,7 +215,7 @@ fn trend_chart(card: &CardCoverage, trend: &[TrendSeries]) -> Value {
         .map(|(i, line)| json!({ "label": line.label, "colour": colour(i) }))
         .collect();
     json!({
-        "svg": render_trend_svg(&days, &lines, &format!("Coverage per check of {}, by day", card.title)),
+        "trend_svg": render_trend_svg(&days, &lines, &format!("Coverage per check of {}, by day", card.title)),
         "legend": legend,
         "days": days.len(),
     })

@@ -240,6 +240,27 @@ fn results_are_stored_per_day_and_trends_read_the_days_before_today() {
         // The team's trend reads only its own entities.
         let group = app.get("/api/scorecards/group/default/shop?days=3").body;
         assert_eq!(on_call_points(&group).len(), 3);
+        // The entity's own history: the stored days, then today as now.
+        let entity = app.get(&format!("{ENTITY}?days=3")).body;
+        let history = card(&entity)["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["check"] == "on-call")
+            .unwrap()
+            .clone();
+        let passed: Vec<Value> = history["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["passed"].clone())
+            .collect();
+        assert_eq!(passed, [json!(false), json!(true), json!(true)]);
+        assert_eq!(
+            history["days"][2]["day"],
+            on_call_points(&r.body)[2]["day"],
+            "today is the last day"
+        );
     }
 }
 
@@ -458,4 +479,91 @@ fn checks_read_other_entities_and_the_group_route_lists_the_furthest_behind_firs
         "InputError",
         "unknown parameter 'limit'; expected days",
     );
+}
+
+fn check_of(app: &TestApp, name: &str, id: &str) -> Value {
+    let report = app
+        .get(&format!("/api/scorecards/entity/default/component/{name}"))
+        .body;
+    card(&report)["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn what_checks_read_reaches_them_when_it_appears_fails_or_is_borrowed() {
+    for app in TestApp::all() {
+        // A service whose system does not exist yet, whose docs will fail
+        // to build, and one that borrows another's docs.
+        app.write("docs-broken/mkdocs.yml", "site_name: [unclosed\n");
+        app.write("docs-broken/docs/index.md", "# Hi\n");
+        app.write("docs-good/mkdocs.yml", "site_name: Good\n");
+        app.write("docs-good/docs/index.md", "# Good\n");
+        app.write("docs-good/docs/runbook.md", "# Runbook\n");
+        let service = |name: &str, extra: &str| {
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  annotations:\n{extra}spec:\n  type: service\n  lifecycle: production\n  owner: nobody\n  system: later\n")
+        };
+        let file = app.write(
+            "services.yaml",
+            &[
+                service(
+                    "broken",
+                    "    backstage.io/techdocs-ref: dir:./docs-broken\n",
+                ),
+                service("good", "    backstage.io/techdocs-ref: dir:./docs-good\n"),
+                service(
+                    "borrower",
+                    "    backstage.io/techdocs-entity: component:default/good\n",
+                ),
+            ]
+            .join("---\n"),
+        );
+        assert_eq!(app.register(&file).status, 201);
+        wait_until("the services are evaluated", || {
+            check_of(&app, "broken", "system")["reason"]
+                == "the system system:default/later is not in the catalog"
+        });
+        assert_eq!(
+            check_of(&app, "borrower", "techdocs")["reason"],
+            "the docs have not been built"
+        );
+
+        // The system arrives: the services read it, so they pass.
+        let system = app.write(
+            "system.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: later\nspec:\n  owner: nobody\n",
+        );
+        assert_eq!(app.register(&system).status, 201);
+        wait_until("the system check passes", || {
+            check_of(&app, "broken", "system")["outcome"] == "pass"
+        });
+
+        // A failed build and a good one, each through the doc change log.
+        let r = app.get("/api/techdocs/sync/default/component/broken");
+        assert_eq!(r.status, 200, "{}", r.text);
+        wait_until("the failure is seen", || {
+            check_of(&app, "broken", "techdocs")["reason"] == "the last docs build failed"
+        });
+        let r = app.get("/api/techdocs/sync/default/component/good");
+        assert_eq!(r.status, 200, "{}", r.text);
+        wait_until("the borrower sees the site it borrows", || {
+            check_of(&app, "borrower", "runbook")["reason"] == "runbook at runbook.md"
+        });
+        assert_eq!(check_of(&app, "borrower", "techdocs")["outcome"], "pass");
+
+        // The system goes again: the check fails, naming it.
+        let r = app.delete(&format!(
+            "/api/catalog/entities/by-uid/{}",
+            app.get("/api/catalog/entities/by-name/system/default/later")
+                .body["metadata"]["uid"]
+                .as_str()
+                .unwrap()
+        ));
+        assert!(r.status < 300, "{}", r.text);
+        wait_until("the system check fails again", || {
+            check_of(&app, "good", "system")["outcome"] == "fail"
+        });
+    }
 }

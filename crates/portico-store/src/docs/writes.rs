@@ -197,7 +197,8 @@ impl Tx<'_> {
     /// Records a failed attempt to build `entity_ref`'s site from source key `failed_etag`:
     /// sets the failure, the attempt's warnings and time, and clears the claim. The last
     /// good build (row fields, pages and assets) stays. An entity with no row gets a
-    /// never-built one carrying the failure.
+    /// never-built one carrying the failure. The change is logged: pages stay, but what
+    /// the site's state says (scorecards read it) changed.
     pub fn record_doc_failure(
         &mut self,
         entity_ref: &str,
@@ -226,6 +227,7 @@ impl Tx<'_> {
                 doc_sites::claimed_until.eq(None::<i64>),
             ))
             .execute(conn))?;
+        self.append_doc_change(entity_ref, at)?;
         Ok(())
     }
 

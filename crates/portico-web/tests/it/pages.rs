@@ -151,7 +151,7 @@ fn the_scorecards_page_renders_cards_teams_and_the_chart() {
                 "checks": [{ "title": "Has a runbook", "passed": 1, "applicable": 2, "percent": 50 }],
                 "columns": ["Has a runbook"],
                 "teams": [{ "href": "/catalog/default/group/a", "text": "a", "entities": 2, "cells": [{ "percent": 50, "applicable": 2 }] }],
-                "trend": { "svg": "<svg class=\"pg-trend\"></svg>", "legend": [{ "label": "Has a runbook", "colour": "#2563eb" }] },
+                "trend": { "trend_svg": "<svg class=\"pg-trend\"></svg>", "legend": [{ "label": "Has a runbook", "colour": "#2563eb" }] },
             }],
         }),
     );
