@@ -89,6 +89,19 @@ pub fn serve_example_with(data: &Path, port: u16, env: &[(&str, &str)]) -> Serve
     Server(child)
 }
 
+/// Waits until `/readyz` answers 200 (60 s at most).
+pub fn wait_ready(port: u16) {
+    wait_for("ready", Duration::from_secs(60), || {
+        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
+    });
+}
+
+/// The JSON body of a 200 answer to `GET path`; `None` otherwise.
+pub fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
+    let (status, body) = http_get(port, path)?;
+    (status == 200).then(|| serde_json::from_str(&body).ok())?
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

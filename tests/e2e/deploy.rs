@@ -11,7 +11,7 @@ use portico_server::Config;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-use crate::cli::{free_port, http_get, serve_example, wait_for};
+use crate::cli::{free_port, http_get, serve_example};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -55,9 +55,7 @@ fn served(paths: &BTreeSet<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let _server = serve_example(dir.path(), port);
-    wait_for("ready", std::time::Duration::from_secs(60), || {
-        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
-    });
+    crate::cli::wait_ready(port);
     for path in paths {
         let status = http_get(port, path).map(|(s, _)| s);
         assert_eq!(status, Some(200), "{path} is not served");

@@ -140,9 +140,7 @@ fn metrics_show_every_family_after_ingest_search_docs_a_task_and_failures() {
     .unwrap();
     let port = free_port();
     let _server = start(&config, port);
-    wait_for("the server answers", Duration::from_secs(60), || {
-        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
-    });
+    crate::cli::wait_ready(port);
 
     // Search, a docs build (the follower builds on its own), a task.
     let (status, found) = http_get(port, "/api/search/query?term=documented").unwrap();
@@ -422,9 +420,7 @@ fn serve_file(dir: &Path, content: &str, extra: &str) -> (Server, u16) {
     let config = crate::scaffolder::config_for(dir, content, extra);
     let port = free_port();
     let server = start(&config, port);
-    wait_for("ready", Duration::from_secs(60), || {
-        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
-    });
+    crate::cli::wait_ready(port);
     (server, port)
 }
 
@@ -658,9 +654,7 @@ fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
         port,
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
     );
-    wait_for("ready", Duration::from_secs(60), || {
-        http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
-    });
+    crate::cli::wait_ready(port);
     assert_eq!(
         http_get(port, "/api/catalog/entities?limit=1").map(|(s, _)| s),
         Some(200)

@@ -150,9 +150,8 @@ pub(crate) fn start_slow_task(port: u16) -> String {
     id
 }
 
-pub(crate) fn task(port: u16, id: &str) -> Option<Value> {
-    let (status, body) = http_get(port, &format!("/api/scaffolder/v2/tasks/{id}"))?;
-    (status == 200).then(|| serde_json::from_str(&body).ok())?
+fn task(port: u16, id: &str) -> Option<Value> {
+    crate::cli::get_json(port, &format!("/api/scaffolder/v2/tasks/{id}"))
 }
 
 #[test]

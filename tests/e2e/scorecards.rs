@@ -3,21 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::cli::{free_port, http_get, serve_example, wait_for, Server};
+use crate::cli::{free_port, get_json, serve_example, wait_for};
 use crate::scaffolder::post;
-use crate::BIN;
-
-fn get_json(port: u16, path: &str) -> Option<Value> {
-    match http_get(port, path)? {
-        (200, body) => serde_json::from_str(&body).ok(),
-        _ => None,
-    }
-}
 
 /// The production-readiness card of an entity's report.
 fn readiness(report: &Value) -> &Value {
@@ -314,17 +305,7 @@ fn a_runbook_pushed_to_git_passes_its_check_and_lifts_the_team_within_two_second
     )
     .unwrap();
     let port = free_port();
-    let _server = Server(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .args(["--port", &port.to_string()])
-            .env("PORTICO_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _server = crate::scaffolder::start(&config, port);
     let entity = "/api/scorecards/entity/default/component/weekly-stats";
     let team = "/api/scorecards/group/default/stats-team";
     let runbook_check =

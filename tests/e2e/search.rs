@@ -3,23 +3,18 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cli::{free_port, http_get, serve_example};
-
-fn json(port: u16, path: &str) -> Option<serde_json::Value> {
-    let (status, body) = http_get(port, path)?;
-    (status == 200).then(|| serde_json::from_str(&body).ok())?
-}
+use crate::cli::{free_port, get_json, http_get, serve_example};
 
 /// Components the catalog has, and components search finds, once equal.
 fn wait_complete(port: u16) -> (usize, usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let catalog = json(
+        let catalog = get_json(
             port,
             "/api/catalog/entities/by-query?filter=kind=component&limit=1",
         )
         .and_then(|p| p["totalItems"].as_u64());
-        let searched = json(
+        let searched = get_json(
             port,
             "/api/search/query?filters[kind]=component&types[]=software-catalog&pageLimit=100",
         )
@@ -53,7 +48,7 @@ fn a_killed_server_and_a_corrupt_index_come_back_complete() {
         let (catalog, searched) = wait_complete(port);
         assert!(catalog >= 15, "{catalog} components");
         assert_eq!(searched, catalog, "after a kill mid-build");
-        let hit = json(port, "/api/search/query?term=payments-service").unwrap();
+        let hit = get_json(port, "/api/search/query?term=payments-service").unwrap();
         assert_eq!(
             hit["results"][0]["document"]["location"],
             "/catalog/default/component/payments-service"

@@ -142,13 +142,15 @@ impl Catalog {
             "outcome" => outcome,
         )
         .record(clock.elapsed().as_secs_f64());
-        if matches!(outcome, "failed" | "error") {
+        let failed = matches!(outcome, "failed" | "error");
+        if failed {
             metrics::counter!("portico_location_refresh_failures_total", "type" => location_type)
                 .increment(1);
         }
-        let failures = match &result {
-            Ok(RefreshOutcome::Failed(_)) | Err(_) => claim.refresh_failures.saturating_add(1),
-            Ok(_) => 0,
+        let failures = if failed {
+            claim.refresh_failures.saturating_add(1)
+        } else {
+            0
         };
         let next = now_ms().saturating_add(millis(self.config().refresh.next_delay(failures)));
         let owner = self.replica_id();

@@ -2,26 +2,73 @@
 //! a location or deleting an entity needs, looked up in the catalog and put
 //! to `portico_auth::Policy`. The API and the UI ask the same questions here.
 
+use std::collections::HashSet;
+
 use portico_auth::{Permission, Principal};
 use portico_catalog::Catalog;
+use portico_query::CatalogIndex;
 use serde_json::Value;
 
 use crate::auth::Auth;
 use crate::ApiError;
 
-/// Who owns `entity`: the target of its `ownedBy` relation (the catalog
-/// has resolved `spec.owner` to a full ref). A Group or User without one
-/// is its own: its members are the ones who answer for it.
-pub fn entity_owner(entity: &Value) -> Option<String> {
-    let owned_by = entity
+/// The target of `entity`'s `ownedBy` relation (the catalog has resolved
+/// `spec.owner` to a full ref).
+pub fn owned_by(entity: &Value) -> Option<String> {
+    relation_targets(entity)
+        .find(|(relation, _)| *relation == "ownedBy")
+        .map(|(_, owner)| owner.to_lowercase())
+}
+
+/// `(type, targetRef)` of each of `entity`'s relations.
+pub(crate) fn relation_targets(entity: &Value) -> impl Iterator<Item = (&str, &str)> {
+    entity
         .get("relations")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .find(|r| r.get("type").and_then(Value::as_str) == Some("ownedBy"))
-        .and_then(|r| r.get("targetRef").and_then(Value::as_str));
-    if let Some(owner) = owned_by {
-        return Some(owner.to_lowercase());
+        .filter_map(|r| {
+            Some((
+                r.get("type").and_then(Value::as_str)?,
+                r.get("targetRef").and_then(Value::as_str)?,
+            ))
+        })
+}
+
+/// `group` and every group below it (`parentOf`, transitively), in the
+/// order they are reached, expanding no more once `limit` are found. Each
+/// group in the catalog is parsed once and handed to `visit` with its ref,
+/// so callers gather what they need (what it owns) in the same walk.
+pub fn group_tree(
+    index: &CatalogIndex,
+    group: &str,
+    limit: usize,
+    mut visit: impl FnMut(&str, &Value),
+) -> Vec<String> {
+    let mut groups = vec![group.to_owned()];
+    let mut seen: HashSet<String> = groups.iter().cloned().collect();
+    let mut i = 0;
+    while i < groups.len() && groups.len() < limit {
+        if let Some(json) = index.get(&groups[i]) {
+            let entity = json.value();
+            visit(&groups[i], &entity);
+            for (relation, target) in relation_targets(&entity) {
+                if relation == "parentOf" && seen.insert(target.to_owned()) {
+                    groups.push(target.to_owned());
+                }
+            }
+        }
+        i += 1;
+    }
+    groups
+}
+
+/// Who owns `entity`: the target of its `ownedBy` relation. A Group or
+/// User without one is its own: its members are the ones who answer for
+/// it.
+pub fn entity_owner(entity: &Value) -> Option<String> {
+    if let Some(owner) = owned_by(entity) {
+        return Some(owner);
     }
     let kind = entity.get("kind").and_then(Value::as_str)?.to_lowercase();
     if kind != "group" && kind != "user" {

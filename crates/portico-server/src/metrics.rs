@@ -303,7 +303,7 @@ fn render_state(state: &AppState) -> String {
     out.family("portico_locations_with_errors");
     out.sample("portico_locations_with_errors", &[], failing_locations);
     out.family("portico_scaffolder_tasks");
-    for status in ["open", "processing", "completed", "failed", "cancelled"] {
+    for status in portico_store::TaskStatus::ALL.map(portico_store::TaskStatus::as_str) {
         let n = tasks
             .iter()
             .find(|(s, _)| s == status)
@@ -332,12 +332,7 @@ fn render_scorecards(state: &AppState, out: &mut Gauges<'_>) {
         scorecards
             .cards()
             .iter()
-            .map(|card| {
-                (
-                    crate::scorecards::card_coverage(card, results.entities.values()),
-                    crate::scorecards::by_team(card, results.entities.values()),
-                )
-            })
+            .map(|card| crate::scorecards::org_coverage(card, &results))
             .unzip()
     };
     out.family("portico_scorecard_coverage");
@@ -410,8 +405,7 @@ fn fold_teams(
         }
     }
     for check in &mut other.coverage.checks {
-        check.coverage =
-            (check.applicable > 0).then(|| check.passed as f64 / check.applicable as f64);
+        check.coverage = crate::scorecards::ratio(check.passed, check.applicable);
     }
     teams.push(other);
     teams

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use portico_scorecards::{
-    evaluate, DefinitionError, DocPage, DocsFacts, Facts, Outcome, Scorecard,
+    evaluate, CheckResult, DefinitionError, DocPage, DocsFacts, Facts, Outcome, Scorecard,
 };
 use serde_json::{json, Value};
 
@@ -149,8 +149,12 @@ fn healthy_world() -> World {
     world
 }
 
+fn check<'a>(score: &'a portico_scorecards::EntityScore, id: &str) -> &'a CheckResult {
+    score.checks.iter().find(|c| &*c.id == id).unwrap()
+}
+
 fn outcome(score: &portico_scorecards::EntityScore, id: &str) -> (Outcome, String) {
-    let check = score.checks.iter().find(|c| &*c.id == id).unwrap();
+    let check = check(score, id);
     (check.outcome, check.reason.clone())
 }
 
@@ -238,13 +242,13 @@ fn each_gap_fails_its_check_with_the_reason_and_a_fix() {
         );
     }
     assert_eq!(outcome(&score, "system").0, Outcome::Pass);
-    let oncall = score.checks.iter().find(|c| &*c.id == "oncall").unwrap();
+    let oncall = check(&score, "oncall");
     assert_eq!(
         oncall.fix.as_deref(),
         Some("Ask #sre for a PagerDuty service."),
         "the card's own fix"
     );
-    let owner = score.checks.iter().find(|c| &*c.id == "owner").unwrap();
+    let owner = check(&score, "owner");
     assert!(
         owner
             .fix

@@ -28,14 +28,7 @@ fn trend_query(
     let mut limit = report::DEFAULT_GROUP_ITEMS;
     for (key, value) in pairs {
         match key.as_str() {
-            "days" => {
-                days = Some(value.parse::<u32>().map_err(|_| {
-                    ApiError::input(format!(
-                        "days must be from 1 to {} (the history kept), got '{value}'",
-                        state.scorecards.history_days()
-                    ))
-                })?)
-            }
+            "days" => days = Some(value.as_str()),
             "limit" if limit_allowed => {
                 limit = value
                     .parse::<usize>()

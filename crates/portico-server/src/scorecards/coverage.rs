@@ -1,15 +1,14 @@
 //! Coverage: how many of a set of entities pass each check and reach each
 //! level, per team, and over time from the stored history.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use portico_catalog::Catalog;
 use portico_scorecards::{Outcome, Scorecard};
 use portico_store::{DayCount, Store, StoreError};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::engine::Scored;
+use super::engine::{Results, Scored};
 
 /// Entities that have no level yet are counted under this name.
 pub const NO_LEVEL: &str = "none";
@@ -70,7 +69,8 @@ pub struct TrendPoint {
     pub coverage: Option<f64>,
 }
 
-fn ratio(passed: usize, applicable: usize) -> Option<f64> {
+/// `passed / applicable`, or `None` when nothing applied.
+pub fn ratio(passed: usize, applicable: usize) -> Option<f64> {
     (applicable > 0).then(|| passed as f64 / applicable as f64)
 }
 
@@ -138,6 +138,15 @@ pub fn card_coverage<'a>(
     }
 }
 
+/// Coverage of `card` over every entity of `results`, and per owning
+/// team: the organisation's view.
+pub fn org_coverage(card: &Scorecard, results: &Results) -> (CardCoverage, Vec<TeamCoverage>) {
+    (
+        card_coverage(card, results.entities.values()),
+        by_team(card, results.entities.values()),
+    )
+}
+
 /// Coverage of `card` per owning team, sorted by team.
 pub fn by_team<'a>(
     card: &Scorecard,
@@ -167,36 +176,16 @@ pub fn group_members(catalog: &Catalog, group_ref: &str) -> Option<(Vec<String>,
     if !group_ref.starts_with("group:") {
         return None;
     }
-    let mut groups = BTreeSet::new();
     let mut owned = HashSet::new();
-    let mut todo = vec![group_ref.to_owned()];
-    while let Some(group) = todo.pop() {
-        if !groups.insert(group.clone()) {
-            continue;
-        }
-        let Some(json) = index.get(&group) else {
-            continue;
-        };
-        let entity = json.value();
-        for relation in entity
-            .get("relations")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(target) = relation.get("targetRef").and_then(Value::as_str) else {
-                continue;
-            };
-            match relation.get("type").and_then(Value::as_str) {
-                Some("parentOf") => todo.push(target.to_owned()),
-                Some("ownerOf") => {
-                    owned.insert(target.to_owned());
-                }
-                _ => {}
-            }
-        }
-    }
-    Some((groups.into_iter().collect(), owned))
+    let mut groups = crate::access::group_tree(&index, group_ref, usize::MAX, |_, group| {
+        owned.extend(
+            crate::access::relation_targets(group)
+                .filter(|(relation, _)| *relation == "ownerOf")
+                .map(|(_, target)| target.to_owned()),
+        );
+    });
+    groups.sort_unstable();
+    Some((groups, owned))
 }
 
 /// The first day of a window of `days` days ending `today`.
@@ -238,8 +227,10 @@ pub fn trend_from(
                     day: iso_day(count.day),
                     passed: count.passed,
                     applicable: count.applicable,
-                    coverage: (count.applicable > 0)
-                        .then(|| count.passed as f64 / count.applicable as f64),
+                    coverage: ratio(
+                        usize::try_from(count.passed).unwrap_or(0),
+                        usize::try_from(count.applicable).unwrap_or(0),
+                    ),
                 })
                 .collect();
             if let Some(current) = now.checks.iter().find(|c| c.id == check.id) {

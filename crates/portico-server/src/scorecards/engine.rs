@@ -184,22 +184,12 @@ fn evaluate_some(
 
 fn scored(entity: &Value, scores: Vec<EntityScore>, consulted: Vec<Arc<str>>) -> Scored {
     let text = |pointer: &str| entity.pointer(pointer).and_then(Value::as_str);
-    let owner = entity
-        .get("relations")
-        .and_then(Value::as_array)
-        .and_then(|relations| {
-            relations
-                .iter()
-                .find(|r| r.get("type").and_then(Value::as_str) == Some("ownedBy"))
-        })
-        .and_then(|r| r.get("targetRef").and_then(Value::as_str))
-        .map(str::to_owned);
     Scored {
         kind: text("/kind").unwrap_or_default().to_owned(),
         namespace: text("/metadata/namespace").unwrap_or("default").to_owned(),
         name: text("/metadata/name").unwrap_or_default().to_owned(),
         title: text("/metadata/title").map(str::to_owned),
-        owner,
+        owner: crate::access::owned_by(entity),
         scores,
         consulted,
     }

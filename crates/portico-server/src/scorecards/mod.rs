@@ -11,7 +11,7 @@ pub mod report;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,8 @@ use portico_scorecards::Scorecard;
 use portico_store::{Store, StoreError};
 
 pub use coverage::{
-    by_team, card_coverage, group_members, trend_from, window_start, CardCoverage, CheckCoverage,
-    TeamCoverage, TrendPoint, TrendSeries,
+    by_team, card_coverage, group_members, org_coverage, ratio, trend_from, window_start,
+    CardCoverage, CheckCoverage, TeamCoverage, TrendPoint, TrendSeries,
 };
 pub use engine::{all_refs, evaluate_refs, Results, Scored};
 pub use facts::Inputs;
@@ -132,7 +132,7 @@ impl Scorecards {
                 .shared
                 .org_trends
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                .unwrap_or_else(PoisonError::into_inner);
             if cached.today == today {
                 if let Some(counts) = cached.counts.get(&key) {
                     return Ok(counts.clone());
@@ -149,7 +149,7 @@ impl Scorecards {
             .shared
             .org_trends
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner);
         if cached.today != today {
             *cached = OrgTrends {
                 today,
@@ -162,10 +162,7 @@ impl Scorecards {
 
     /// The current results. Hold briefly: the follower waits for it.
     pub fn results(&self) -> RwLockReadGuard<'_, Results> {
-        self.shared
-            .results
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        read(&self.shared.results)
     }
 }
 
@@ -268,9 +265,11 @@ fn catch_up(
 }
 
 fn read(results: &RwLock<Results>) -> RwLockReadGuard<'_, Results> {
-    results
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    results.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(results: &RwLock<Results>) -> RwLockWriteGuard<'_, Results> {
+    results.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What a full pass did.
@@ -353,12 +352,7 @@ impl Evaluator {
         let entities = fresh.entities.len();
         // The old results are freed after the lock is let go: readers
         // wait for the swap only.
-        let old = std::mem::replace(
-            &mut *results
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            fresh,
-        );
+        let old = std::mem::replace(&mut *write(results), fresh);
         drop(old);
         // Before history is written: a failing write is tried again at the
         // next pass, not in a loop of full passes.
@@ -411,10 +405,7 @@ impl Evaluator {
         let refs = read(results).affected_by(&changed);
         let now = portico_store::now_ms();
         let evaluated = evaluate_refs(&self.cards, catalog, &self.inputs, &refs, now);
-        results
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .apply(evaluated);
+        write(results).apply(evaluated);
         let visible = started.elapsed();
         let written = self
             .history

@@ -7,7 +7,7 @@ use portico_scorecards::{CheckResult, Outcome};
 use serde::Serialize;
 
 use super::coverage::{
-    by_team, card_coverage, group_members, trend, CardCoverage, TeamCoverage, TrendSeries,
+    card_coverage, group_members, org_coverage, trend, CardCoverage, TeamCoverage, TrendSeries,
 };
 use super::engine::Scored;
 use super::{day_of, trend_from, window_start, Scorecards};
@@ -124,14 +124,20 @@ fn ready(scorecards: &Scorecards) -> Result<(), ApiError> {
     }
 }
 
-/// The trend length asked for, checked.
-pub fn trend_days(scorecards: &Scorecards, days: Option<u32>) -> Result<u32, ApiError> {
+/// The trend length asked for (`days`), checked against the history kept;
+/// the default when none is given.
+pub fn trend_days(scorecards: &Scorecards, days: Option<&str>) -> Result<u32, ApiError> {
     let most = scorecards.history_days();
-    match days {
-        None => Ok(DEFAULT_TREND_DAYS.min(most)),
-        Some(days) if (1..=most).contains(&days) => Ok(days),
-        Some(days) => Err(ApiError::input(format!(
+    let Some(text) = days else {
+        return Ok(DEFAULT_TREND_DAYS.min(most));
+    };
+    match text.parse::<u32>() {
+        Ok(days) if (1..=most).contains(&days) => Ok(days),
+        Ok(days) => Err(ApiError::input(format!(
             "days must be from 1 to {most} (the history kept), got {days}"
+        ))),
+        Err(_) => Err(ApiError::input(format!(
+            "days must be from 1 to {most} (the history kept), got '{text}'"
         ))),
     }
 }
@@ -310,13 +316,7 @@ pub fn summary(
     let today = day_of(portico_store::now_ms());
     let mut cards = Vec::new();
     for card in scorecards.cards() {
-        let (coverage, teams) = {
-            let results = scorecards.results();
-            (
-                card_coverage(card, results.entities.values()),
-                by_team(card, results.entities.values()),
-            )
-        };
+        let (coverage, teams) = org_coverage(card, &scorecards.results());
         let stored = scorecards.org_counts(
             catalog.store(),
             &card.name,

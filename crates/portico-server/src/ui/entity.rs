@@ -360,22 +360,8 @@ fn owned_by(index: &CatalogIndex, owners: &[String]) -> Vec<Value> {
 /// Rows per kind in a group's or user's ownership tables.
 const OWNED_ROWS_MAX: usize = 100;
 
-/// A group and every group below it.
-fn with_descendants(index: &CatalogIndex, group: &str) -> Vec<String> {
-    let mut groups = vec![group.to_owned()];
-    let mut i = 0;
-    while i < groups.len() && groups.len() < 10_000 {
-        if let Some(entity) = index.get(&groups[i]) {
-            for (relation, target) in relations(&entity.value()) {
-                if relation == "parentOf" && !groups.contains(&target) {
-                    groups.push(target);
-                }
-            }
-        }
-        i += 1;
-    }
-    groups
-}
+/// Groups a group page covers: the group and those below it.
+const GROUP_TREE_MAX: usize = 10_000;
 
 #[utoipa::path(
     params(("namespace" = String, Path, description = "Entity namespace", example = "default"), ("kind" = String, Path, description = "Entity kind", example = "component"), ("name" = String, Path, description = "Entity name", example = "playback-service")),
@@ -415,7 +401,7 @@ async fn overview(state: web::Data<AppState>, path: EntityPath, req: HttpRequest
                     cell
                 })
                 .collect();
-            let groups = with_descendants(&index, &key);
+            let groups = crate::access::group_tree(&index, &key, GROUP_TREE_MAX, |_, _| {});
             json!({
                 "members": members,
                 "member_count": member_count,

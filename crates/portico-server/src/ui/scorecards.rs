@@ -13,7 +13,7 @@ use super::{page, short_ref, UiResult};
 use crate::params::Params;
 use crate::scorecards::report::{self, EntityLine, DEFAULT_TREND_DAYS};
 use crate::scorecards::{CardCoverage, TeamCoverage, TrendSeries};
-use crate::{ApiError, AppState};
+use crate::AppState;
 
 /// Rows of a group page's table per scorecard.
 const TEAM_ROWS_MAX: usize = 100;
@@ -41,9 +41,6 @@ fn check_item(check: &CheckResult) -> Value {
 /// The scorecards card of an entity's page; `Null` when none applies, or
 /// while the first evaluation runs.
 pub(super) fn entity_cards(state: &AppState, key: &str) -> Value {
-    if !state.scorecards.is_ready() {
-        return Value::Null;
-    }
     let Ok(report) = report::entity(&state.scorecards, &state.catalog, key, 0) else {
         return Value::Null;
     };
@@ -115,9 +112,6 @@ fn coverage_row(coverage: &CardCoverage) -> Vec<Value> {
 /// The scorecard tables of a group's page: its and its sub-groups'
 /// entities by checks. `Null` when there are none.
 pub(super) fn group_tables(state: &AppState, key: &str) -> Value {
-    if !state.scorecards.is_ready() {
-        return Value::Null;
-    }
     let Ok(report) = report::group(&state.scorecards, &state.catalog, key, 0, TEAM_ROWS_MAX) else {
         return Value::Null;
     };
@@ -228,14 +222,10 @@ fn trend_chart(card: &CardCoverage, trend: &[TrendSeries]) -> Value {
 #[get("/scorecards")]
 async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> UiResult {
     let params = Params::parse(req.query_string())?;
-    let days =
-        match params.one("days") {
-            None | Some("") => None,
-            Some(days) => Some(days.parse::<u32>().map_err(|_| {
-                ApiError::input(format!("days must be a whole number, not '{days}'"))
-            })?),
-        };
-    let days = report::trend_days(&state.scorecards, days)?;
+    let days = report::trend_days(
+        &state.scorecards,
+        params.one("days").filter(|days| !days.is_empty()),
+    )?;
     let ready = state.scorecards.is_ready();
     let cards: Vec<Value> = if ready {
         let state = state.clone().into_inner();

@@ -34,12 +34,26 @@ fn card(report: &Value) -> &Value {
     &report["scorecards"][0]
 }
 
-fn outcome(report: &Value, id: &str) -> Value {
-    card(report)["checks"]
+/// The check `id` of a card (or of a definition), `Null` when absent.
+fn check<'a>(card: &'a Value, id: &str) -> &'a Value {
+    static NONE: Value = Value::Null;
+    card["checks"]
         .as_array()
         .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .map(|c| c["outcome"].clone())
-        .unwrap_or(Value::Null)
+        .unwrap_or(&NONE)
+}
+
+fn outcome(report: &Value, id: &str) -> Value {
+    check(card(report), id)["outcome"].clone()
+}
+
+/// Waits until the entity at `path` (an entity route) has results.
+fn wait_evaluated(app: &TestApp, path: &str) {
+    wait_until("the entity is evaluated", || {
+        app.get(path).body["scorecards"]
+            .as_array()
+            .is_some_and(|cards| !cards.is_empty())
+    });
 }
 
 /// The points of the on-call check's trend in a coverage answer.
@@ -56,12 +70,11 @@ fn on_call_points(body: &Value) -> Vec<Value> {
 /// service is evaluated.
 fn seed(app: &TestApp) {
     app.write("team.yaml", &team(""));
-    let service = app.write("service.yaml", SERVICE);
+    app.write("service.yaml", SERVICE);
     let root = app.write(
         "all.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets: [./team.yaml, ./service.yaml]\n",
     );
-    let _ = service;
     let r = app.register(&root);
     assert_eq!(r.status, 201, "{}", r.text);
     wait_until("the service is evaluated", || {
@@ -86,12 +99,7 @@ fn definitions_list_every_check_with_its_title_and_fix() {
         readiness["appliesTo"]["types"],
         json!(["service", "website"])
     );
-    let fresh = readiness["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "fresh")
-        .unwrap();
+    let fresh = check(readiness, "fresh");
     assert_eq!(fresh["type"], "updated-within");
     assert_eq!(fresh["days"], 365);
     assert_eq!(fresh["title"], "Catalog file updated within 365 days");
@@ -151,12 +159,7 @@ fn a_team_gaining_members_passes_its_services_owner_check_without_touching_them(
         let card = &group.body["scorecards"][0];
         assert_eq!(card["entities"], 1);
         assert_eq!(card["items"][0]["entityRef"], "component:default/checkout");
-        let owner = card["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "owner")
-            .unwrap();
+        let owner = check(card, "owner");
         assert_eq!(
             (owner["passed"].clone(), owner["applicable"].clone()),
             (json!(1), json!(1))
@@ -356,11 +359,7 @@ fn bad_definitions_stop_the_configuration_naming_the_definition() {
 fn pages_show_levels_failing_checks_team_tables_and_the_trend() {
     for app in crate::ui::seeded() {
         let service = "/api/scorecards/entity/default/component/playlist-service";
-        wait_until("the service is evaluated", || {
-            app.get(service).body["scorecards"]
-                .as_array()
-                .is_some_and(|cards| !cards.is_empty())
-        });
+        wait_evaluated(&app, service);
         let html = crate::ui::page(&app, "/catalog/default/component/playlist-service");
         let section = crate::ui::texts(&html, "section[aria-labelledby=scorecards-title]").concat();
         assert!(section.contains("Production readiness"), "{section}");
@@ -438,19 +437,9 @@ fn checks_read_other_entities_and_the_group_route_lists_the_furthest_behind_firs
     );
     assert_eq!(app.register(&more).status, 201);
     let cart = "/api/scorecards/entity/default/component/cart";
-    wait_until("cart is evaluated", || {
-        app.get(cart).body["scorecards"]
-            .as_array()
-            .is_some_and(|cards| !cards.is_empty())
-    });
+    wait_evaluated(&app, cart);
     let report = app.get(cart).body;
-    let dependencies = card(&report)["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "dependencies")
-        .unwrap()
-        .clone();
+    let dependencies = check(card(&report), "dependencies");
     assert_eq!(dependencies["outcome"], "fail");
     assert_eq!(
         dependencies["reason"],
@@ -485,11 +474,7 @@ fn check_of(app: &TestApp, name: &str, id: &str) -> Value {
     let report = app
         .get(&format!("/api/scorecards/entity/default/component/{name}"))
         .body;
-    card(&report)["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .cloned()
-        .unwrap_or(Value::Null)
+    check(card(&report), id).clone()
 }
 
 #[test]

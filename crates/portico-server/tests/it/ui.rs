@@ -10,7 +10,7 @@ use crate::app::{seed, Reply, TestApp};
 
 /// Parses a page as a browser would; fails on any parse error, which is
 /// what "valid HTML" means for us.
-pub(crate) fn parse(path: &str, reply: &Reply) -> Html {
+fn parse(path: &str, reply: &Reply) -> Html {
     assert!(
         reply
             .content_type
